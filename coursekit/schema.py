@@ -1,0 +1,88 @@
+"""Schema display: a table's columns as a pandas DataFrame, and a before/after comparison.
+
+These helpers only *show* a schema; the migrations themselves stay in the notebooks' cells.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import inspect
+
+SCHEMA_COLUMNS = ["column", "type", "nullable", "default", "primary_key"]
+
+CHANGE_COLOURS = {
+    "added": "background-color: #d4f7d4",
+    "removed": "background-color: #f9d0d0; text-decoration: line-through",
+    "changed": "background-color: #fff1b8",
+    "": "",
+}
+
+
+def schema_frame(bind, table: str = "orders") -> pd.DataFrame:
+    """The columns of ``table`` as a DataFrame: name, type, nullable, database default, primary key.
+
+    ``bind`` is an Engine or a Connection. Reading through a Connection matters for
+    ``sqlite:///:memory:`` only in that it sees uncommitted changes of that same connection.
+    The ``default`` column is the *database's* default (``server_default``), as the database stores it.
+    """
+    inspector = inspect(bind)
+    if not inspector.has_table(table):
+        known = ", ".join(sorted(inspector.get_table_names())) or "none"
+        raise LookupError(
+            f"There is no table {table!r} in this database (tables: {known}). "
+            "Run the cell that creates it first, or Restart & Run All."
+        )
+    primary_key = set(inspector.get_pk_constraint(table)["constrained_columns"])
+    rows = [
+        {
+            "column": col["name"],
+            "type": str(col["type"]),
+            "nullable": bool(col["nullable"]),
+            "default": col["default"],
+            "primary_key": col["name"] in primary_key,
+        }
+        for col in inspector.get_columns(table)
+    ]
+    frame = pd.DataFrame(rows, columns=SCHEMA_COLUMNS)
+    # object dtype keeps a missing default as None (not NaN), so two schemas compare equal cell by cell
+    frame["default"] = pd.Series([row["default"] for row in rows], dtype=object)
+    return frame
+
+
+def schema_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """One row per column in either schema, with a ``change`` of added, removed, changed or ''."""
+    before_rows = {row["column"]: row for row in before.to_dict("records")}
+    after_rows = {row["column"]: row for row in after.to_dict("records")}
+    ordered_names = list(after_rows) + [name for name in before_rows if name not in after_rows]
+    records = []
+    for name in ordered_names:
+        old, new = before_rows.get(name), after_rows.get(name)
+        if old is None:
+            change = "added"
+        elif new is None:
+            change = "removed"
+        elif old != new:
+            change = "changed"
+        else:
+            change = ""
+        records.append({**(new or old), "change": change})
+    return pd.DataFrame(records, columns=[*SCHEMA_COLUMNS, "change"])
+
+
+def highlight_changes(changes: pd.DataFrame, uuid: str = "schema"):
+    """A pandas Styler of :func:`schema_changes` with added, removed and changed columns coloured.
+
+    The fixed ``uuid`` keeps the rendered HTML identical from run to run (pandas picks a random
+    one otherwise), so the output can be compared by nbval.
+    """
+    colours = changes["change"].map(CHANGE_COLOURS)
+    return (
+        changes.style.apply(lambda column: colours.to_list(), axis=0)
+        .set_uuid(uuid)
+        .hide(axis="index")
+    )
+
+
+def compare_schemas(before: pd.DataFrame, after: pd.DataFrame, uuid: str = "schema"):
+    """Before/after comparison of two :func:`schema_frame` results, highlighted (a pandas Styler)."""
+    return highlight_changes(schema_changes(before, after), uuid=uuid)
