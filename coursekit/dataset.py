@@ -30,7 +30,7 @@ DAYS_IN_YEAR = 365
 def _iso_dates_or_none(days: np.ndarray, present: np.ndarray) -> list[str | None]:
     """ISO dates (``YYYY-MM-DD``) for the days where ``present`` is true, ``None`` elsewhere."""
     text = (FIRST_DAY + days).astype(str)
-    return [value if keep else None for value, keep in zip(text.tolist(), present.tolist())]
+    return [value if keep else None for value, keep in zip(text.tolist(), present.tolist(), strict=True)]
 
 
 def generate_orders(n: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> list[tuple]:
@@ -60,7 +60,14 @@ def generate_orders(n: int = DEFAULT_ROWS, seed: int = DEFAULT_SEED) -> list[tup
     ordered_at = (FIRST_DAY + ordered).astype(str).tolist()
     shipped_at = _iso_dates_or_none(shipped_day, shipped)
     refunded_at = _iso_dates_or_none(refunded_day, refunded)
-    return list(zip(order_ids, customer_ids, country_codes, ordered_at, amounts.tolist(), shipped_at, refunded_at))
+    columns = (order_ids, customer_ids, country_codes, ordered_at, amounts.tolist(), shipped_at, refunded_at)
+    return list(zip(*columns, strict=True))
+
+
+def _csv_field(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
 def write_orders_csv(rows: list[tuple], path: Path = ORDERS_CSV) -> Path:
@@ -69,7 +76,7 @@ def write_orders_csv(rows: list[tuple], path: Path = ORDERS_CSV) -> Path:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(COLUMNS)
         for row in rows:
-            writer.writerow(["" if value is None else f"{value:.2f}" if isinstance(value, float) else value for value in row])
+            writer.writerow([_csv_field(value) for value in row])
     return path
 
 

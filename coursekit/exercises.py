@@ -1,9 +1,9 @@
 """Auto-checks for the lessons' exercises.
 
 Each check returns a :class:`Verdict`, shown in the notebook as one friendly line, "Correct" or
-"Not yet" with what to try, and true or false in tests. A wrong answer (None, the wrong type, SQL that fails) is a verdict,
-never a traceback. Checks run the learner's code on a small scratch database of their own, so
-the lesson's database is never touched.
+"Not yet" with what to try, and true or false in tests. A wrong answer (None, the wrong type,
+SQL that fails) is a verdict, never a traceback. Checks run the learner's code on a small
+scratch database of their own, so the lesson's database is never touched.
 """
 
 from __future__ import annotations
