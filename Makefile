@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 FIRST_LESSON := notebooks/01-add-a-status-column.ipynb
 NB ?= notebooks/[0-9]*.ipynb
 JUPYTER_ARGS ?=
+ifeq ($(shell id -u),0)
+JUPYTER_ARGS += --allow-root
+endif
 
 .PHONY: setup lab test record lint reset clean
 

@@ -6,7 +6,8 @@ import nbformat
 import pytest
 from sqlalchemy import REAL, Column, MetaData, String, Table, Text, text
 
-from coursekit.exercises import Verdict, check_add_currency_column, check_server_default_table
+from coursekit.exercises import Verdict
+from coursekit.exercises.lesson01 import check_add_currency_column, check_server_default_table
 from tests.conftest import REPO
 
 LESSON_01 = REPO / "notebooks" / "01-add-a-status-column.ipynb"

@@ -1,46 +1,10 @@
-"""Auto-checks for the lessons' exercises.
-
-Each check returns a :class:`Verdict`, shown in the notebook as one friendly line, "Correct" or
-"Not yet" with what to try, and true or false in tests. A wrong answer (None, the wrong type,
-SQL that fails) is a verdict, never a traceback. Checks run the learner's code on a small
-scratch database of their own, so the lesson's database is never touched.
-"""
+"""Lesson 01's exercise checks (see :mod:`coursekit.exercises` for how checks behave)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from sqlalchemy import MetaData, Table, create_engine, inspect, text
 
-from coursekit.dataset import generate_orders, insert_orders
-
-SCRATCH_ROWS = 10
-
-
-class Verdict(NamedTuple):
-    """A check's result: true when the answer is right; shows as one friendly line in a notebook."""
-
-    ok: bool
-    message: str
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def __repr__(self) -> str:
-        return ("✅ Correct: " if self.ok else "❌ Not yet: ") + self.message
-
-
-def _first_line(error: BaseException) -> str:
-    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-
-
-def scratch_orders_engine(rows: int = SCRATCH_ROWS):
-    """A fresh in-memory database with lesson 01's two-column ``orders`` table and a few orders."""
-    engine = create_engine("sqlite:///:memory:")
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE orders (order_id TEXT PRIMARY KEY, amount REAL)"))
-        insert_orders(conn, generate_orders(rows), columns=("order_id", "amount"))
-    return engine
+from coursekit.exercises import SCRATCH_ROWS, Verdict, first_line, scratch_orders_engine
 
 
 def _column(engine, name: str):
@@ -56,7 +20,7 @@ def check_add_currency_column(add_currency_column) -> Verdict:
         with engine.begin() as conn:
             add_currency_column(conn)
     except Exception as error:  # a learner's wrong SQL is an answer to explain, not a crash
-        return Verdict(False, f"your function raised {_first_line(error)}. Did you wrap the SQL in text()?")
+        return Verdict(False, f"your function raised {first_line(error)}. Did you wrap the SQL in text()?")
     column = _column(engine, "currency")
     if column is None:
         return Verdict(False, "after your function ran, orders has no column `currency`. Did it execute the ALTER?")
@@ -89,7 +53,7 @@ def check_server_default_table(orders_table) -> Verdict:
             conn.execute(text("INSERT INTO orders (order_id, amount) VALUES ('X-1', 9.99)"))
             stored = conn.execute(text("SELECT status FROM orders")).scalar_one()
     except Exception as error:
-        return Verdict(False, f"creating the table or inserting into it failed: {_first_line(error)}")
+        return Verdict(False, f"creating the table or inserting into it failed: {first_line(error)}")
     if stored != "pending":
         return Verdict(False, f"a row inserted with plain SQL got status {stored!r}; it should be 'pending'.")
     return Verdict(True, "the database itself fills in 'pending', whoever inserts the row.")
