@@ -6,9 +6,8 @@ STAMP := $(VENV)/.installed
 FIRST_LESSON := notebooks/01-add-a-status-column.ipynb
 NB ?= notebooks/[0-9]*.ipynb
 JUPYTER_ARGS ?=
-ifeq ($(shell id -u),0)
-JUPYTER_ARGS += --allow-root
-endif
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: setup lab test record lint reset clean
 
@@ -23,7 +22,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab $(JUPYTER_ARGS) $(FIRST_LESSON)
+	$(BIN)/jupyter lab $(ROOT_FLAG) $(JUPYTER_ARGS) $(FIRST_LESSON)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
