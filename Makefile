@@ -22,7 +22,7 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab $(ROOT_FLAG) $(JUPYTER_ARGS) $(FIRST_LESSON)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(JUPYTER_ARGS) $(FIRST_LESSON)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
