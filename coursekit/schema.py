@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import inspect
 
 SCHEMA_COLUMNS = ["column", "type", "nullable", "default", "primary_key"]
+RULE_COLUMNS = ["rule", "definition"]
 
 CHANGE_COLOURS = {
     "added": "background-color: #d4f7d4",
@@ -49,10 +50,25 @@ def schema_frame(bind, table: str = "orders") -> pd.DataFrame:
     return frame
 
 
-def schema_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """One row per column in either schema, with a ``change`` of added, removed, changed or ''."""
-    before_rows = {row["column"]: row for row in before.to_dict("records")}
-    after_rows = {row["column"]: row for row in after.to_dict("records")}
+def rules_frame(bind, table: str = "orders") -> pd.DataFrame:
+    """The indexes and CHECK constraints of ``table``: what a schema holds besides its columns."""
+    inspector = inspect(bind)
+    rows = [
+        {"rule": f"index {index['name']}", "definition": f"({', '.join(index['column_names'])})"
+         + (" UNIQUE" if index["unique"] else "")}
+        for index in sorted(inspector.get_indexes(table), key=lambda index: index["name"] or "")
+    ]
+    rows += [
+        {"rule": f"check {check['name'] or '(unnamed)'}", "definition": check["sqltext"]}
+        for check in sorted(inspector.get_check_constraints(table), key=lambda check: check["name"] or "")
+    ]
+    return pd.DataFrame(rows, columns=RULE_COLUMNS)
+
+
+def schema_changes(before: pd.DataFrame, after: pd.DataFrame, key: str = "column") -> pd.DataFrame:
+    """One row per ``key`` in either frame, with a ``change`` of added, removed, changed or ''."""
+    before_rows = {row[key]: row for row in before.to_dict("records")}
+    after_rows = {row[key]: row for row in after.to_dict("records")}
     ordered_names = list(after_rows) + [name for name in before_rows if name not in after_rows]
     records = []
     for name in ordered_names:
@@ -66,7 +82,7 @@ def schema_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         else:
             change = ""
         records.append({**(new or old), "change": change})
-    return pd.DataFrame(records, columns=[*SCHEMA_COLUMNS, "change"])
+    return pd.DataFrame(records, columns=[*after.columns, "change"])
 
 
 def highlight_changes(changes: pd.DataFrame, uuid: str = "schema"):
@@ -83,6 +99,7 @@ def highlight_changes(changes: pd.DataFrame, uuid: str = "schema"):
     )
 
 
-def compare_schemas(before: pd.DataFrame, after: pd.DataFrame, uuid: str = "schema"):
-    """Before/after comparison of two :func:`schema_frame` results, highlighted (a pandas Styler)."""
-    return highlight_changes(schema_changes(before, after), uuid=uuid)
+def compare_schemas(before: pd.DataFrame, after: pd.DataFrame, uuid: str = "schema", key: str = "column"):
+    """Before/after comparison of two :func:`schema_frame` (or :func:`rules_frame`, ``key="rule"``) results,
+    highlighted (a pandas Styler)."""
+    return highlight_changes(schema_changes(before, after, key=key), uuid=uuid)

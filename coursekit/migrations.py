@@ -1,0 +1,167 @@
+"""A small, UI-free migration engine: ordered steps, a version stored in the database, up and down.
+
+It works like Alembic's ``upgrade``/``downgrade`` on a straight line of revisions: version ``k``
+means steps ``1..k`` are applied. Each step runs in its own transaction together with the update
+of the stored version, so a step that fails leaves the database exactly as it was, and the
+:class:`MigrationError` says why. The steps themselves are plain data (:class:`Step`); the SQL
+of the course's steps is in :mod:`coursekit.order_steps`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+VERSION_TABLE = "schema_version"
+
+
+class MigrationError(Exception):
+    """A migration action was refused or failed; the message says what happened and what to do."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One migration step: SQL statements to apply it and to undo it."""
+
+    name: str
+    upgrade: tuple[str, ...]
+    downgrade: tuple[str, ...]
+    cannot_restore: str = ""  # what a downgrade cannot give back, said plainly
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one step did: the direction, the versions it moved between, and the SQL it ran."""
+
+    direction: str
+    from_version: int
+    to_version: int
+    step: str
+    sql: tuple[str, ...] = field(default=())
+
+    def describe(self) -> str:
+        return f"{self.direction} {self.from_version} → {self.to_version}: {self.step}"
+
+
+def _sqlite_begin(conn) -> None:
+    """Take transactions over from Python's sqlite3 module, so DDL is transactional too.
+
+    By default the sqlite3 module (Python < 3.12) only opens a transaction before INSERT,
+    UPDATE or DELETE: an ALTER TABLE would run, and stay, outside any transaction. This is
+    SQLAlchemy's documented recipe: switch the module's own handling off and emit BEGIN.
+    """
+    driver_connection = conn.connection.driver_connection
+    if driver_connection.isolation_level is not None:
+        driver_connection.isolation_level = None
+    conn.exec_driver_sql("BEGIN")
+
+
+def enable_transactional_ddl(engine: Engine) -> Engine:
+    """On SQLite, make every transaction of ``engine`` a real one that includes DDL. Idempotent."""
+    if engine.dialect.name == "sqlite" and not event.contains(engine, "begin", _sqlite_begin):
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+class Migrator:
+    """Moves one database between the versions ``0..len(steps)`` of an ordered list of steps."""
+
+    def __init__(self, engine: Engine, steps: list[Step] | tuple[Step, ...], version_table: str = VERSION_TABLE):
+        if not steps:
+            raise MigrationError("A migration needs at least one Step.")
+        self.engine = enable_transactional_ddl(engine)
+        self.steps = tuple(steps)
+        self.version_table = version_table
+        self.history: list[Run] = []
+
+    @property
+    def head(self) -> int:
+        """The newest version: every step applied."""
+        return len(self.steps)
+
+    def current(self) -> int:
+        """The version stored in the database (0 when no step has ever run)."""
+        with self.engine.connect() as conn:
+            return self._stored_version(conn)
+
+    def _stored_version(self, conn) -> int:
+        if not inspect(conn).has_table(self.version_table):
+            return 0
+        version = conn.execute(text(f"SELECT version FROM {self._quoted_version_table(conn)}")).scalar()
+        return int(version or 0)
+
+    def _quoted_version_table(self, conn) -> str:
+        return conn.dialect.identifier_preparer.quote(self.version_table)
+
+    def check_version(self, version) -> int:
+        """``version`` as an int in ``0..head``, or a MigrationError that says which versions exist."""
+        if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= self.head:
+            raise MigrationError(
+                f"There is no version {version!r}: this migration has versions 0 (no step applied) to {self.head}."
+            )
+        return version
+
+    def upgrade(self, to: int | None = None) -> list[Run]:
+        """Apply the steps after the current version, up to ``to`` (default: every step)."""
+        target = self.head if to is None else self.check_version(to)
+        now = self.current()
+        if target < now:
+            raise MigrationError(
+                f"The database is at version {now}, past {target}: use downgrade({target}) to go back."
+            )
+        return [self._run(version, "upgrade") for version in range(now + 1, target + 1)]
+
+    def downgrade(self, to: int = 0) -> list[Run]:
+        """Undo steps, newest first, down to version ``to`` (default: undo every step)."""
+        target = self.check_version(to)
+        now = self.current()
+        if target > now:
+            raise MigrationError(f"The database is at version {now}, before {target}: use upgrade({target}).")
+        return [self._run(version, "downgrade") for version in range(now, target, -1)]
+
+    def go_to(self, version: int) -> list[Run]:
+        """Upgrade or downgrade, whichever reaches ``version``."""
+        target = self.check_version(version)
+        return self.upgrade(target) if target >= self.current() else self.downgrade(target)
+
+    def reset(self) -> list[Run]:
+        """Undo every step: back to version 0."""
+        return self.downgrade(0)
+
+    def _run(self, version: int, direction: str) -> Run:
+        """Run one step's statements and store the new version, all in one transaction."""
+        step = self.steps[version - 1]
+        statements = step.upgrade if direction == "upgrade" else step.downgrade
+        new_version = version if direction == "upgrade" else version - 1
+        try:
+            with self.engine.begin() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+                self._store_version(conn, new_version)
+        except DBAPIError as error:
+            reason = str(error.orig).splitlines()[0]
+            raise MigrationError(
+                f"Step {version} ({step.name}) failed to {direction} and was rolled back: {reason}. "
+                f"The database is unchanged, still at version {version - 1 if direction == 'upgrade' else version}."
+                + _hint(reason)
+            ) from error
+        run = Run(direction, version - 1 if direction == "upgrade" else version, new_version, step.name, statements)
+        self.history.append(run)
+        return run
+
+    def _store_version(self, conn, version: int) -> None:
+        table = self._quoted_version_table(conn)
+        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {table} (version INTEGER NOT NULL)"))
+        if conn.execute(text(f"UPDATE {table} SET version = :version"), {"version": version}).rowcount == 0:
+            conn.execute(text(f"INSERT INTO {table} (version) VALUES (:version)"), {"version": version})
+
+
+def _hint(reason: str) -> str:
+    if "no such table" in reason or "does not exist" in reason:
+        return " Run the cell that creates and loads the orders table first."
+    if "CHECK constraint" in reason or "violates check constraint" in reason:
+        return " Some rows hold a value the new rule forbids: fix those rows, then try again."
+    return ""

@@ -1,0 +1,140 @@
+"""The migration stepper: a thin ipywidgets layer over :class:`coursekit.migrations.Migrator`.
+
+The state lives in the database (its stored version); the widgets only show it and ask the
+migrator to move. Turning a step on upgrades to it (earlier steps first); turning it off
+downgrades to just before it (later steps are undone with it). Every action redraws the SQL
+that ran, the schema with what changed highlighted, a sample of rows and a one-line message.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+import pandas as pd
+from sqlalchemy import text
+
+from coursekit.migrations import MigrationError, Migrator
+from coursekit.schema import compare_schemas, rules_frame, schema_frame
+
+SAMPLE_SQL = "SELECT * FROM orders ORDER BY order_id LIMIT 6"
+
+
+class MigrationStepper:
+    """Toggle buttons for the steps of a migration, with the schema and rows they produce."""
+
+    def __init__(self, migrator: Migrator, table: str = "orders", sample_sql: str = SAMPLE_SQL):
+        self.migrator = migrator
+        self.table = table
+        self.sample_sql = sample_sql
+        self._syncing = False
+        self.toggles = [self._make_toggle(number, step.name) for number, step in enumerate(migrator.steps, 1)]
+        self.reset_button = widgets.Button(
+            description="Undo all steps", icon="undo", tooltip="Go back to version 0: the table as it was first built"
+        )
+        self.reset_button.on_click(lambda _: self.act(self.migrator.reset))
+        self.message = widgets.HTML()
+        self.sql = widgets.HTML()
+        self.schema = widgets.HTML()
+        self.rows = widgets.HTML()
+        self.view = self._layout()
+        self._schema_shown = self._read_schema()
+        self.refresh("Click a step to apply it; click it again to undo it and the steps after it.", runs=[])
+
+    def _make_toggle(self, number: int, name: str) -> widgets.ToggleButton:
+        toggle = widgets.ToggleButton(
+            description=f"{number}. {name}",
+            tooltip=f"On: apply steps 1 to {number}. Off: undo step {number} and every later step.",
+            layout=widgets.Layout(width="260px"),
+        )
+        toggle.observe(lambda change, n=number: self._on_toggle(n, change["new"]), names="value")
+        return toggle
+
+    def _layout(self) -> widgets.VBox:
+        heading = widgets.HTML(f"<b>Migration steps of <code>{html.escape(self.table)}</code></b>")
+        controls = widgets.VBox([*self.toggles, self.reset_button])
+        panes = widgets.VBox(
+            [
+                widgets.HTML("<b>SQL that the last action ran</b>"), self.sql,
+                widgets.HTML("<b>Schema</b> (green: added, yellow: changed, red: removed by the last action)"),
+                self.schema,
+                widgets.HTML("<b>Rows</b>"), self.rows,
+            ]
+        )
+        return widgets.VBox([heading, self.message, widgets.HBox([controls, panes])])
+
+    def _on_toggle(self, number: int, turned_on: bool) -> None:
+        if self._syncing:
+            return
+        target = number if turned_on else number - 1
+        self.act(lambda: self.migrator.go_to(target))
+
+    def act(self, action) -> None:
+        """Run a migrator action and redraw; a refused or failed action is reported, never raised."""
+        try:
+            runs = action()
+        except MigrationError as error:
+            self.refresh(f"⚠️ {error}", runs=None)
+            return
+        self.refresh(self._summary(runs), runs=runs)
+
+    def _summary(self, runs) -> str:
+        if not runs:
+            return f"Nothing to do: the database is already at version {self.migrator.current()}."
+        moved = "Applied" if runs[0].direction == "upgrade" else "Undid"
+        names = ", ".join(f"{run.from_version if moved == 'Undid' else run.to_version}. {run.step}" for run in runs)
+        return f"{moved} {names}. The database is now at version {runs[-1].to_version} of {self.migrator.head}."
+
+    def _read_schema(self):
+        return schema_frame(self.migrator.engine, self.table), rules_frame(self.migrator.engine, self.table)
+
+    def refresh(self, message: str, runs) -> None:
+        """Redraw every pane from the database; ``runs=None`` keeps the last SQL shown (nothing ran)."""
+        version = self.migrator.current()
+        self._syncing = True
+        try:
+            for number, toggle in enumerate(self.toggles, 1):
+                toggle.value = number <= version
+                toggle.icon = "check" if number <= version else ""
+                toggle.button_style = "success" if number <= version else ""
+        finally:
+            self._syncing = False
+        self.last_message = message
+        self.message.value = f"<p>{html.escape(message)}</p>"
+        if runs is not None:
+            self.sql.value = _sql_html(runs)
+        columns_before, rules_before = self._schema_shown
+        columns_now, rules_now = self._read_schema()
+        self.schema.value = (
+            compare_schemas(columns_before, columns_now, uuid="stepper_columns").to_html()
+            + compare_schemas(rules_before, rules_now, uuid="stepper_rules", key="rule").to_html()
+        )
+        self._schema_shown = (columns_now, rules_now)
+        with self.migrator.engine.connect() as conn:
+            sample = pd.read_sql(text(self.sample_sql), conn)
+            count = conn.execute(text(f"SELECT count(*) FROM {conn.dialect.identifier_preparer.quote(self.table)}"))
+            total = count.scalar_one()
+        table_html = sample.to_html(index=False, na_rep="NULL")
+        self.rows.value = f"<p>{total:,} rows; the first {len(sample)}:</p>{table_html}"
+
+    def summary(self) -> str:
+        version = self.migrator.current()
+        applied = ", ".join(step.name for step in self.migrator.steps[:version]) or "none"
+        head = self.migrator.head
+        return f"Migration stepper for {self.table}: version {version} of {head}; steps applied: {applied}"
+
+    def _repr_mimebundle_(self, **kwargs):
+        """Show the widgets; the plain-text part is a stable one-line summary (for tests and plain consoles)."""
+        bundle = self.view._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = self.summary()
+        return bundle
+
+
+def _sql_html(runs) -> str:
+    if not runs:
+        return "<p><i>(no SQL ran)</i></p>"
+    parts = []
+    for run in runs:
+        statements = ";\n".join(run.sql) + ";"
+        parts.append(f"<p>-- {html.escape(run.describe())}</p><pre>{html.escape(statements)}</pre>")
+    return "".join(parts)

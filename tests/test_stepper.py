@@ -1,0 +1,83 @@
+"""The stepper widget, driven from Python as a click would drive it."""
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from coursekit.dataset import generate_orders, insert_orders
+from coursekit.migrations import Migrator
+from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
+from coursekit.stepper import MigrationStepper
+
+
+@pytest.fixture
+def stepper():
+    engine = create_engine("sqlite:///:memory:")
+    with engine.begin() as conn:
+        conn.execute(text(CREATE_ORDERS))
+        insert_orders(conn, generate_orders(200))
+    return MigrationStepper(Migrator(engine, ORDER_STEPS))
+
+
+def states(stepper):
+    return [toggle.value for toggle in stepper.toggles]
+
+
+def test_starts_at_version_zero_with_plain_labels(stepper):
+    assert states(stepper) == [False] * 4
+    assert [t.description for t in stepper.toggles] == [
+        "1. Add a status column", "2. Fill in each order's status", "3. Allow only known statuses",
+        "4. Index orders by status",
+    ]
+    assert "status" not in stepper.schema.value
+    assert stepper.summary() == "Migration stepper for orders: version 0 of 4; steps applied: none"
+
+
+def test_turning_a_later_step_on_applies_the_earlier_ones_first(stepper):
+    stepper.toggles[2].value = True
+    assert states(stepper) == [True, True, True, False]
+    assert stepper.migrator.current() == 3
+    assert "ck_orders_status" in stepper.schema.value and "ix_orders_status" not in stepper.schema.value
+    assert "CREATE TABLE orders_new" in stepper.sql.value
+    assert stepper.last_message.startswith("Applied 1. Add a status column, 2.")
+
+
+def test_turning_a_step_off_rolls_back_every_later_one(stepper):
+    stepper.toggles[3].value = True
+    stepper.toggles[1].value = False
+    assert states(stepper) == [True, False, False, False]
+    assert stepper.migrator.current() == 1
+    assert "Undid 4. Index orders by status, 3. Allow only known statuses, 2." in stepper.last_message
+    assert "DROP INDEX ix_orders_status" in stepper.sql.value
+    assert "#f9d0d0" in stepper.schema.value, "what the action removed is highlighted"
+
+
+def test_schema_and_rows_follow_the_version(stepper):
+    stepper.toggles[0].value = True
+    assert "status" in stepper.schema.value and "#d4f7d4" in stepper.schema.value, "the added column is green"
+    assert "pending" in stepper.rows.value and "200 rows" in stepper.rows.value
+    stepper.toggles[1].value = True
+    assert "shipped" in stepper.rows.value
+    stepper.reset_button.click()
+    assert states(stepper) == [False] * 4 and "status" not in stepper.rows.value
+    assert stepper.migrator.current() == 0
+
+
+def test_a_failing_step_is_reported_and_the_buttons_keep_the_true_state(stepper):
+    stepper.toggles[1].value = True
+    with stepper.migrator.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET status = 'lost' WHERE order_id = 'ORD-0000003'"))
+    stepper.toggles[2].value = True
+    assert states(stepper) == [True, True, False, False], "the toggle springs back"
+    assert stepper.last_message.startswith("⚠️ Step 3 (Allow only known statuses) failed")
+    assert stepper.migrator.current() == 2
+
+
+def test_reset_at_version_zero_says_there_is_nothing_to_do(stepper):
+    stepper.reset_button.click()
+    assert stepper.last_message == "Nothing to do: the database is already at version 0."
+
+
+def test_plain_text_repr_is_a_stable_summary(stepper):
+    bundle = stepper._repr_mimebundle_()
+    assert bundle["text/plain"] == stepper.summary()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
