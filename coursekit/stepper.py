@@ -13,6 +13,7 @@ import html
 import ipywidgets as widgets
 import pandas as pd
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from coursekit.migrations import MigrationError, Migrator
 from coursekit.schema import compare_schemas, rules_frame, schema_frame
@@ -33,6 +34,12 @@ class MigrationStepper:
             description="Undo all steps", icon="undo", tooltip="Go back to version 0: the table as it was first built"
         )
         self.reset_button.on_click(lambda _: self.act(self.migrator.reset))
+        box_layout = widgets.Layout(width="260px")
+        self.order_box = widgets.Text(value="ORD-0000001", description="Order", layout=box_layout)
+        self.status_box = widgets.Text(value="cancelled", description="New status", layout=box_layout)
+        self.write_button = widgets.Button(description="Write this status", icon="pencil",
+                                           tooltip="UPDATE the order's status, as the shop would")
+        self.write_button.on_click(lambda _: self.write_status(self.order_box.value, self.status_box.value))
         self.message = widgets.HTML()
         self.sql = widgets.HTML()
         self.schema = widgets.HTML()
@@ -52,7 +59,9 @@ class MigrationStepper:
 
     def _layout(self) -> widgets.VBox:
         heading = widgets.HTML(f"<b>Migration steps of <code>{html.escape(self.table)}</code></b>")
-        controls = widgets.VBox([*self.toggles, self.reset_button])
+        writer = widgets.HTML("<b>Act as the shop</b>")
+        controls = widgets.VBox([*self.toggles, self.reset_button, writer, self.order_box, self.status_box,
+                                 self.write_button])
         panes = widgets.VBox(
             [
                 widgets.HTML("<b>SQL that the last action ran</b>"), self.sql,
@@ -77,6 +86,33 @@ class MigrationStepper:
             self.refresh(f"⚠️ {error}", runs=None)
             return
         self.refresh(self._summary(runs), runs=runs)
+
+    def write_status(self, order_id, status) -> None:
+        """Write one order's status as the shop would: values bound as parameters, never spliced into SQL.
+
+        Whatever is typed is stored literally, or refused by the database's own rules (no status column yet,
+        a CHECK constraint), and the message says which.
+        """
+        order_id, status = str(order_id).strip(), str(status)
+        if not status.strip():
+            self.refresh("⚠️ Type a status to write, e.g. cancelled.", runs=None)
+            return
+        try:
+            with self.migrator.engine.begin() as conn:
+                updated = conn.execute(
+                    text("UPDATE orders SET status = :status WHERE order_id = :order_id"),
+                    {"status": status, "order_id": order_id},
+                ).rowcount
+        except DBAPIError as error:
+            reason = str(error.orig).splitlines()[0]
+            missing_column = "no such column: status" in reason or 'column "status"' in reason
+            hint = " Apply step 1 first: it adds the column." if missing_column else ""
+            self.refresh(f"⚠️ Refused by the database, nothing changed: {reason}.{hint}", runs=None)
+            return
+        if updated == 0:
+            self.refresh(f"⚠️ There is no order {order_id!r}; order ids look like ORD-0000001.", runs=None)
+            return
+        self.refresh(f"Order {order_id} now has status {status!r}.", runs=None)
 
     def _summary(self, runs) -> str:
         if not runs:

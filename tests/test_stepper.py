@@ -81,3 +81,33 @@ def test_plain_text_repr_is_a_stable_summary(stepper):
     bundle = stepper._repr_mimebundle_()
     assert bundle["text/plain"] == stepper.summary()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_writing_a_status_binds_it_as_a_value(stepper):
+    stepper.write_status("ORD-0000001", "cancelled")
+    assert "Apply step 1 first" in stepper.last_message
+    stepper.toggles[0].value = True
+    hostile = "status'; DROP TABLE orders; --"
+    stepper.write_status("ORD-0000001", hostile)
+    with stepper.migrator.engine.connect() as conn:
+        assert conn.execute(text("SELECT status FROM orders WHERE order_id = 'ORD-0000001'")).scalar_one() == hostile
+        assert conn.execute(text("SELECT count(*) FROM orders")).scalar_one() == 200
+
+
+def test_the_check_of_step_3_refuses_an_unknown_status_and_a_rollback_shows_it(stepper):
+    stepper.toggles[1].value = True
+    stepper.write_status("ORD-0000005", "lost")
+    stepper.toggles[2].value = True
+    assert "CHECK constraint failed" in stepper.last_message and states(stepper) == [True, True, False, False]
+    stepper.write_status("ORD-0000005", "pending")
+    stepper.toggles[2].value = True
+    stepper.write_status("ORD-0000005", "lost")
+    assert stepper.last_message.startswith("⚠️ Refused by the database, nothing changed: CHECK constraint failed")
+
+
+def test_unknown_orders_and_empty_statuses_are_explained(stepper):
+    stepper.toggles[0].value = True
+    stepper.write_status("ORD-9", "shipped")
+    assert "There is no order 'ORD-9'" in stepper.last_message
+    stepper.write_status("ORD-0000001", "   ")
+    assert "Type a status" in stepper.last_message
