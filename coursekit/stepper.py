@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from coursekit.db import shares_one_connection
 from coursekit.migrations import MigrationError, Migrator
 from coursekit.schema import compare_schemas, rules_frame, schema_frame
 
@@ -25,6 +26,12 @@ class MigrationStepper:
     """Toggle buttons for the steps of a migration, with the schema and rows they produce."""
 
     def __init__(self, migrator: Migrator, table: str = "orders", sample_sql: str = SAMPLE_SQL):
+        if not shares_one_connection(migrator.engine):
+            raise ValueError(
+                "This engine gives every thread its own in-memory database, and widget clicks may run on "
+                "another thread than your cells. Create it with coursekit.db.make_engine() instead of "
+                "create_engine('sqlite:///:memory:')."
+            )
         self.migrator = migrator
         self.table = table
         self.sample_sql = sample_sql
@@ -61,7 +68,7 @@ class MigrationStepper:
         heading = widgets.HTML(f"<b>Migration steps of <code>{html.escape(self.table)}</code></b>")
         writer = widgets.HTML("<b>Act as the shop</b>")
         controls = widgets.VBox([*self.toggles, self.reset_button, writer, self.order_box, self.status_box,
-                                 self.write_button])
+                                 self.write_button], layout=widgets.Layout(min_width="280px", margin="0 16px 0 0"))
         panes = widgets.VBox(
             [
                 widgets.HTML("<b>SQL that the last action ran</b>"), self.sql,
@@ -135,12 +142,16 @@ class MigrationStepper:
                 toggle.button_style = "success" if number <= version else ""
         finally:
             self._syncing = False
-        self.last_message = message
-        self.message.value = f"<p>{html.escape(message)}</p>"
         if runs is not None:
             self.sql.value = _sql_html(runs)
         columns_before, rules_before = self._schema_shown
-        columns_now, rules_now = self._read_schema()
+        try:
+            columns_now, rules_now = self._read_schema()
+        except LookupError as error:
+            self.schema.value = self.rows.value = ""
+            self.last_message = f"⚠️ {error}"
+            self.message.value = f"<p>{html.escape(self.last_message)}</p>"
+            return
         self.schema.value = (
             compare_schemas(columns_before, columns_now, uuid="stepper_columns").to_html()
             + compare_schemas(rules_before, rules_now, uuid="stepper_rules", key="rule").to_html()
@@ -152,6 +163,9 @@ class MigrationStepper:
             total = count.scalar_one()
         table_html = sample.to_html(index=False, na_rep="NULL")
         self.rows.value = f"<p>{total:,} rows; the first {len(sample)}:</p>{table_html}"
+        # The message goes last: when it shows, every pane above already shows the same state.
+        self.last_message = message
+        self.message.value = f"<p>{html.escape(message)}</p>"
 
     def summary(self) -> str:
         version = self.migrator.current()

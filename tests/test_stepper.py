@@ -1,9 +1,12 @@
 """The stepper widget, driven from Python as a click would drive it."""
 
+import threading
+
 import pytest
 from sqlalchemy import create_engine, text
 
 from coursekit.dataset import generate_orders, insert_orders
+from coursekit.db import make_engine
 from coursekit.migrations import Migrator
 from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
 from coursekit.stepper import MigrationStepper
@@ -11,7 +14,7 @@ from coursekit.stepper import MigrationStepper
 
 @pytest.fixture
 def stepper():
-    engine = create_engine("sqlite:///:memory:")
+    engine = make_engine("sqlite:///:memory:")
     with engine.begin() as conn:
         conn.execute(text(CREATE_ORDERS))
         insert_orders(conn, generate_orders(200))
@@ -111,3 +114,22 @@ def test_unknown_orders_and_empty_statuses_are_explained(stepper):
     assert "There is no order 'ORD-9'" in stepper.last_message
     stepper.write_status("ORD-0000001", "   ")
     assert "Type a status" in stepper.last_message
+
+
+def test_a_click_handled_on_another_thread_sees_the_same_database(stepper):
+    """ipykernel 7 may run a widget's handler on a subshell thread: the in-memory database must be shared."""
+    clicker = threading.Thread(target=lambda: setattr(stepper.toggles[3], "value", True))
+    clicker.start()
+    clicker.join()
+    assert stepper.migrator.current() == 4 and stepper.last_message.startswith("Applied 1.")
+
+
+def test_an_engine_with_a_database_per_thread_is_refused_with_what_to_use():
+    engine = create_engine("sqlite:///:memory:")
+    with pytest.raises(ValueError, match=r"make_engine\(\)"):
+        MigrationStepper(Migrator(engine, ORDER_STEPS))
+
+
+def test_a_stepper_before_the_table_exists_says_which_cell_to_run():
+    with pytest.raises(LookupError, match="Run the cell that creates it first"):
+        MigrationStepper(Migrator(make_engine("sqlite:///:memory:"), ORDER_STEPS))

@@ -1,0 +1,43 @@
+"""Lesson 02 in a real browser: JupyterLab on a temporary copy, Run All Cells, clicks on the stepper.
+
+Screenshots go to test-artifacts/browser/ (git-ignored). Skips only when no Chromium is installed.
+"""
+
+import secrets
+import sys
+
+import pytest
+
+from tests.browser import (
+    LESSON_02,
+    copy_without_outputs,
+    drive_lesson_02,
+    find_chromium,
+    free_port,
+    isolated_jupyter_env,
+    lab_command,
+    running_lab,
+)
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no Chromium found: install Debian's package (apt-get install chromium) to run the browser test")
+    return path
+
+
+def test_clicking_the_stepper_changes_the_rendered_schema_and_rows(chromium, tmp_path):
+    workdir = tmp_path / "course"
+    workdir.mkdir()
+    copy_without_outputs(REPO / "notebooks" / LESSON_02, workdir / LESSON_02)  # JupyterLab autosaves: not the original
+    port, token = free_port(), secrets.token_hex(16)
+    command = lab_command([sys.executable, "-m", "jupyter"], workdir, port, token)
+    artifacts = REPO / "test-artifacts" / "browser"
+    with running_lab(command, isolated_jupyter_env(tmp_path / "jupyter"), port, token, tmp_path / "lab.log") as url:
+        checked = drive_lesson_02(url, token, chromium, artifacts)
+    assert len(checked) == 5, checked
