@@ -24,12 +24,22 @@ class MigrationError(Exception):
 
 @dataclass(frozen=True)
 class Step:
-    """One migration step: SQL statements to apply it and to undo it."""
+    """One migration step: SQL statements to apply it and to undo it.
+
+    ``dialects`` holds other SQL for databases that do the step differently, by dialect name:
+    ``{"postgresql": (upgrade, downgrade)}``. Without an entry, ``upgrade``/``downgrade`` run.
+    """
 
     name: str
     upgrade: tuple[str, ...]
     downgrade: tuple[str, ...]
     cannot_restore: str = ""  # what a downgrade cannot give back, said plainly
+    dialects: dict = field(default_factory=dict, compare=False)
+
+    def statements(self, direction: str, dialect: str) -> tuple[str, ...]:
+        """The SQL that applies (``"upgrade"``) or undoes (``"downgrade"``) the step on ``dialect``."""
+        upgrade, downgrade = self.dialects.get(dialect, (self.upgrade, self.downgrade))
+        return upgrade if direction == "upgrade" else downgrade
 
 
 @dataclass(frozen=True)
@@ -134,7 +144,7 @@ class Migrator:
     def _run(self, version: int, direction: str) -> Run:
         """Run one step's statements and store the new version, all in one transaction."""
         step = self.steps[version - 1]
-        statements = step.upgrade if direction == "upgrade" else step.downgrade
+        statements = step.statements(direction, self.engine.dialect.name)
         new_version = version if direction == "upgrade" else version - 1
         try:
             with self.engine.begin() as conn:
@@ -162,6 +172,6 @@ class Migrator:
 def _hint(reason: str) -> str:
     if "no such table" in reason or "does not exist" in reason:
         return " Run the cell that creates and loads the orders table first."
-    if "CHECK constraint" in reason or "violates check constraint" in reason:
+    if "check constraint" in reason.lower():
         return " Some rows hold a value the new rule forbids: fix those rows, then try again."
     return ""

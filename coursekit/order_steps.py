@@ -3,6 +3,7 @@
 Version 0 is the table as the shop first built it (:data:`CREATE_ORDERS`, with the data set's
 columns). Step 3 adds a CHECK constraint, which SQLite cannot add to an existing table: it rebuilds
 the table (create the new shape, copy, drop, rename), all inside the step's one transaction.
+PostgreSQL adds the constraint in place (the step's ``dialects`` entry). The SQL runs on both.
 """
 
 from __future__ import annotations
@@ -63,6 +64,14 @@ ORDER_STEPS = (
             f"status TEXT NOT NULL DEFAULT 'pending' CONSTRAINT ck_orders_status CHECK (status IN ({_STATUS_LIST}))"
         ),
         downgrade=_rebuild_orders("status TEXT NOT NULL DEFAULT 'pending'"),
+        # PostgreSQL adds and drops a constraint in place: no rebuild (and the rebuild's new primary-key
+        # index name would clash with the old one's there).
+        dialects={
+            "postgresql": (
+                (f"ALTER TABLE orders ADD CONSTRAINT ck_orders_status CHECK (status IN ({_STATUS_LIST}))",),
+                ("ALTER TABLE orders DROP CONSTRAINT ck_orders_status",),
+            )
+        },
     ),
     Step(
         name="Index orders by status",

@@ -1,0 +1,119 @@
+"""Lessons 01 and 02, the migration engine and the stepper against a real PostgreSQL server.
+
+Each test works in a schema of its own, dropped afterwards. Everything skips, saying why, when no
+server answers at POSTGRES_URL (default: the local server with trust authentication).
+"""
+
+import itertools
+import os
+import secrets
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from coursekit.dataset import generate_orders, insert_orders
+from coursekit.db import make_engine
+from coursekit.migrations import MigrationError, Migrator
+from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
+from coursekit.schema import rules_frame, schema_frame
+from coursekit.stepper import MigrationStepper
+from coursekit.verify import table_fingerprint
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.server
+
+POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="module")
+def server():
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as error:
+        pytest.skip(f"no PostgreSQL server at {engine.url.render_as_string()}: {str(error.orig).splitlines()[0]}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def schema_url(server):
+    """A URL whose connections work in a fresh schema of their own (search_path), dropped afterwards."""
+    schema = f"course_test_{secrets.token_hex(4)}"
+    with server.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with server.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def shop(url, rows=200):
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(CREATE_ORDERS))
+        insert_orders(conn, generate_orders(rows))
+    return engine
+
+
+def snapshot(engine):
+    with engine.connect() as conn:
+        fingerprint = table_fingerprint(conn, "orders", ("order_id", "amount"))
+    return schema_frame(engine).to_dict("records"), rules_frame(engine).to_dict("records"), fingerprint
+
+
+def test_every_version_reachable_from_every_other_on_postgresql(schema_url):
+    engine = shop(schema_url)
+    migrator = Migrator(engine, ORDER_STEPS)
+    expected = {0: snapshot(engine)}
+    for version in range(1, migrator.head + 1):
+        migrator.upgrade(version)
+        expected[version] = snapshot(engine)
+    assert expected[3][1] != expected[2][1], "step 3 adds the CHECK on PostgreSQL too"
+    for start, target in itertools.product(range(migrator.head + 1), repeat=2):
+        migrator.go_to(start)
+        migrator.go_to(target)
+        assert snapshot(engine) == expected[target], (start, target)
+    engine.dispose()
+
+
+def test_a_failing_step_rolls_back_on_postgresql(schema_url):
+    engine = shop(schema_url)
+    migrator = Migrator(engine, ORDER_STEPS)
+    migrator.upgrade(2)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET status = 'lost' WHERE order_id = 'ORD-0000001'"))
+    before = snapshot(engine)
+    with pytest.raises(MigrationError, match="check constraint.*violated by some row.*still at version 2.*fix those rows"):
+        migrator.upgrade()
+    assert snapshot(engine) == before and migrator.current() == 2
+    engine.dispose()
+
+
+def test_the_stepper_on_postgresql(schema_url):
+    engine = shop(schema_url)
+    stepper = MigrationStepper(Migrator(engine, ORDER_STEPS))
+    stepper.toggles[3].value = True
+    assert stepper.migrator.current() == 4 and "ck_orders_status" in stepper.schema.value
+    assert "ALTER TABLE orders ADD CONSTRAINT ck_orders_status" in stepper.sql.value
+    stepper.write_status("ORD-0000002", "lost")
+    assert "violates check constraint" in stepper.last_message
+    stepper.toggles[0].value = False
+    assert stepper.migrator.current() == 0 and "status" not in stepper.rows.value
+    engine.dispose()
+
+
+@pytest.mark.parametrize("lesson", ["01-add-a-status-column.ipynb", "02-migration-steps-up-and-down.ipynb"])
+def test_lesson_runs_unchanged_on_postgresql(schema_url, lesson, monkeypatch):
+    """Every cell runs and every assertion in it holds; outputs differ from SQLite's (types, defaults)."""
+    monkeypatch.setenv("DATABASE_URL", schema_url)
+    notebook = nbformat.read(REPO / "notebooks" / lesson, as_version=4)
+    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+    printed = "".join(
+        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    )
+    assert "postgresql" in printed or "'pending'::text" in printed, "the lesson really ran on PostgreSQL"
