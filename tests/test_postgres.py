@@ -88,7 +88,7 @@ def test_a_failing_step_rolls_back_on_postgresql(schema_url):
     with engine.begin() as conn:
         conn.execute(text("UPDATE orders SET status = 'lost' WHERE order_id = 'ORD-0000001'"))
     before = snapshot(engine)
-    with pytest.raises(MigrationError, match="check constraint.*violated by some row.*still at version 2.*fix those rows"):
+    with pytest.raises(MigrationError, match="violated by some row.*still at version 2.*fix those rows"):
         migrator.upgrade()
     assert snapshot(engine) == before and migrator.current() == 2
     engine.dispose()
