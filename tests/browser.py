@@ -167,8 +167,10 @@ def wait_for_kernel(page, base_url: str, token: str, seconds: float = 90) -> Non
     raise TimeoutError(f"no idle kernel for the notebook after {seconds} s")
 
 
-def drive_lesson_02(base_url: str, token: str, chromium: str, artifacts: Path) -> list[str]:
-    """Open lesson 02, Run All Cells, click through the stepper; return what was checked."""
+def drive_lesson_02(base_url: str, token: str, chromium: str, artifacts: Path, folder: str = "") -> list[str]:
+    """Open lesson 02 (in ``folder`` under the server's root), Run All Cells, click through the stepper.
+
+    Returns what was checked."""
     from playwright.sync_api import sync_playwright
 
     artifacts.mkdir(parents=True, exist_ok=True)
@@ -177,7 +179,7 @@ def drive_lesson_02(base_url: str, token: str, chromium: str, artifacts: Path) -
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         try:
-            page.goto(f"{base_url}/lab/tree/{LESSON_02}?token={token}", timeout=90_000)
+            page.goto(f"{base_url}/lab/tree/{folder}{LESSON_02}?token={token}", timeout=90_000)
             page.locator(".jp-Notebook").first.wait_for(timeout=90_000)
             wait_for_kernel(page, base_url, token)
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()

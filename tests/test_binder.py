@@ -1,0 +1,87 @@
+"""Binder's recipe, replayed: what repo2docker would build from binder/, then lesson 02 in a browser on it.
+
+No Docker engine is needed: a fresh clone of the committed repository, a fresh venv with the Python
+that binder/runtime.txt names, `pip install -r binder/requirements.txt` from the clone's root (which
+installs the course itself through `-e .`), binder/postBuild if present, and JupyterLab started as
+Binder starts it (through binder/start if present). Takes about a minute and a half.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import urllib.request
+
+import pytest
+
+from tests.browser import (
+    LESSON_02,
+    copy_without_outputs,
+    drive_lesson_02,
+    find_chromium,
+    free_port,
+    isolated_jupyter_env,
+    lab_command,
+    running_lab,
+)
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+
+
+def binder_python() -> str:
+    runtime = (REPO / "binder" / "runtime.txt").read_text().strip()
+    version = re.fullmatch(r"python-(3\.\d+)", runtime)
+    assert version, f"binder/runtime.txt should read like python-3.11, not {runtime!r}"
+    python = shutil.which(f"python{version[1]}")
+    if python is None:
+        pytest.skip(f"binder/runtime.txt asks for Python {version[1]}, which is not installed here")
+    return python
+
+
+def run(command, **kwargs):
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def badge_urlpath() -> str:
+    readme = (REPO / "README.md").read_text()
+    found = re.search(r"mybinder\.org/v2/gh/[^)\s]+\?urlpath=([^)\s]+)", readme)
+    assert found, "the README has a Binder badge with a urlpath"
+    return found[1].replace("%2F", "/")
+
+
+def test_binder_recipe_builds_and_serves_the_lessons(tmp_path):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium found: install Debian's package (apt-get install chromium)")
+    python = binder_python()
+    clone = tmp_path / "repo"
+    run(["git", "clone", "--quiet", str(REPO), str(clone)])
+    run([python, "-m", "venv", str(tmp_path / "venv")])
+    bin_dir = tmp_path / "venv" / "bin"
+    env = {**isolated_jupyter_env(tmp_path / "jupyter"), "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("PYTHONPATH", None)
+    run([str(bin_dir / "pip"), "install", "--quiet", "--disable-pip-version-check", "-r", "binder/requirements.txt"],
+        cwd=clone, env=env)
+    if (clone / "binder" / "postBuild").exists():
+        run(["bash", "binder/postBuild"], cwd=clone, env=env)
+    # The course imports from the clone, not from the checkout under test.
+    where = run([str(bin_dir / "python"), "-c", "import coursekit; print(coursekit.__file__)"], cwd=tmp_path, env=env)
+    assert where.stdout.strip().startswith(str(clone)), where.stdout
+
+    copy_without_outputs(clone / "notebooks" / LESSON_02, clone / "notebooks" / LESSON_02)
+    port, token = free_port(), secrets.token_hex(16)
+    command = lab_command([str(bin_dir / "jupyter")], clone, port, token)
+    if (clone / "binder" / "start").exists():
+        command = [str(clone / "binder" / "start"), *command]
+    with running_lab(command, env, port, token, tmp_path / "lab.log") as url:
+        with urllib.request.urlopen(f"{url}/{badge_urlpath()}?token={token}", timeout=30) as response:
+            assert response.status == 200, "the README badge's urlpath opens in JupyterLab"
+        lesson_path = badge_urlpath().removeprefix("lab/tree/")
+        with urllib.request.urlopen(f"{url}/api/contents/{lesson_path}?token={token}&content=0", timeout=30) as r:
+            assert r.status == 200, f"{lesson_path} exists on the Binder server"
+        checked = drive_lesson_02(url, token, chromium, REPO / "test-artifacts" / "binder", folder="notebooks/")
+    assert len(checked) == 5, checked
