@@ -9,7 +9,7 @@ JUPYTER_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test record lint reset clean
+.PHONY: setup lab test record lint reset site bench clean
 
 # The virtual environment, with the pinned requirements and the course's helper package (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -30,6 +30,21 @@ test: setup
 # Re-record outputs after editing a notebook: one fresh Restart & Run All, written in place.
 record: setup
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False $(NB)
+
+# Put every notebook back as committed. Changed notebooks are first copied to .reset-backup/<time>/.
+reset:
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "make reset needs a git checkout of the course"; exit 1; }
+	@changed=$$(git diff --name-only -- 'notebooks/*.ipynb'); \
+	if [ -z "$$changed" ]; then echo "Every notebook is already as committed."; exit 0; fi; \
+	backup=.reset-backup/$$(date +%Y%m%d-%H%M%S); mkdir -p $$backup; \
+	for f in $$changed; do cp "$$f" $$backup/; done; \
+	git checkout -- $$changed; \
+	echo "Restored to the committed state (your versions are in $$backup):"; printf '  %s\n' $$changed
+
+# The lessons as static HTML with their recorded outputs, for reading without a kernel: _site/index.html.
+SITE ?= _site
+site: setup
+	$(BIN)/python -m coursekit.site $(SITE)
 
 lint: setup
 	$(BIN)/ruff check coursekit tests benchmarks

@@ -1,0 +1,43 @@
+"""`make site` renders every lesson for reading; `make reset` restores notebooks and keeps a copy of the edits."""
+
+import re
+import subprocess
+
+from coursekit.catalog import lessons
+from coursekit.site import build_site
+from tests.conftest import REPO
+
+
+def test_site_has_every_lesson_linked_from_the_index(tmp_path):
+    pages = build_site(tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert len(pages) == len(lessons(include_index=True)) >= 3
+    for lesson in lessons(include_index=True):
+        assert lesson.title in index
+    for link in re.findall(r'href="([^"]+)"', index):
+        assert (tmp_path / "site" / link).is_file(), link
+    lesson_01 = (tmp_path / "site" / "01-add-a-status-column.html").read_text()
+    assert "loaded 1,000 orders" in lesson_01, "recorded outputs are in the page"
+
+
+def test_make_reset_restores_notebooks_and_keeps_the_edits(tmp_path):
+    clone = tmp_path / "course"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+    notebook = clone / "notebooks" / "01-add-a-status-column.ipynb"
+    committed = notebook.read_text()
+    notebook.write_text(committed.replace("loaded", "LOADED"))
+    result = subprocess.run(["make", "-s", "reset"], cwd=clone, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "notebooks/01-add-a-status-column.ipynb" in result.stdout
+    assert notebook.read_text() == committed
+    backups = list((clone / ".reset-backup").glob("*/01-add-a-status-column.ipynb"))
+    assert len(backups) == 1 and "LOADED" in backups[0].read_text()
+    again = subprocess.run(["make", "-s", "reset"], cwd=clone, capture_output=True, text=True)
+    assert "already as committed" in again.stdout
+
+
+def test_make_reset_refuses_outside_a_git_checkout(tmp_path):
+    (tmp_path / "Makefile").write_text((REPO / "Makefile").read_text())
+    result = subprocess.run(["make", "-s", "reset"], cwd=tmp_path, capture_output=True, text=True,
+                            env={"PATH": "/usr/bin:/bin", "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
+    assert result.returncode != 0 and "needs a git checkout" in result.stdout
