@@ -46,6 +46,10 @@ SITE ?= _site
 site: setup
 	$(BIN)/python -m coursekit.site $(SITE)
 
+# Speed figures (medians of several runs), printed and written to benchmarks/results/latest.json.
+bench: setup
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
 lint: setup
 	$(BIN)/ruff check coursekit tests benchmarks
 	$(BIN)/nbqa ruff notebooks

@@ -1,0 +1,232 @@
+"""`make bench`: the course's speed figures, printed as one table and written to benchmarks/results/latest.json.
+
+Each figure is the median of several runs; a ratio is measured side by side in the same run. These are
+measurements, not tests: nothing here fails because a machine is slow.
+
+    python -m benchmarks.run                 # everything, including a fresh `make test` set-up (~5 min)
+    python -m benchmarks.run --quick         # small sizes, one run each, no set-up timing (~1 min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from sqlalchemy import text
+
+from coursekit.dataset import COLUMNS, generate_orders, insert_orders
+from coursekit.db import make_engine
+from coursekit.migrations import Migrator
+from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
+from coursekit.stepper import MigrationStepper
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results" / "latest.json"
+ORDERS_DDL = "CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer_id TEXT, country TEXT, ordered_at TEXT, " \
+             "amount REAL, shipped_at TEXT, refunded_at TEXT)"
+BACKFILL = "UPDATE orders SET status = CASE WHEN refunded_at IS NOT NULL THEN 'refunded' " \
+           "WHEN shipped_at IS NOT NULL THEN 'shipped' ELSE 'pending' END"
+
+
+def timed(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def median_of(runs: int, action) -> float:
+    return statistics.median(timed(action) for _ in range(runs))
+
+
+def loaded_engine(rows: int):
+    engine = make_engine("sqlite:///:memory:")
+    with engine.begin() as conn:
+        conn.execute(text(ORDERS_DDL))
+        insert_orders(conn, generate_orders(rows))
+    return engine
+
+
+def raw_executemany_seconds(rows: list[tuple]) -> float:
+    """The floor: plain sqlite3, one prepared INSERT for every row, one transaction."""
+    connection = sqlite3.connect(":memory:")
+    connection.execute(ORDERS_DDL)
+    placeholders = ", ".join("?" * len(COLUMNS))
+    started = time.perf_counter()
+    connection.executemany(f"INSERT INTO orders VALUES ({placeholders})", rows)
+    connection.commit()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def generate_and_load_seconds(rows: int) -> float:
+    """The course's way: generate the orders and bulk-load them through SQLAlchemy in one transaction."""
+    engine = make_engine("sqlite:///:memory:")
+    with engine.begin() as conn:
+        conn.execute(text(ORDERS_DDL))
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        insert_orders(conn, generate_orders(rows))
+    elapsed = time.perf_counter() - started
+    engine.dispose()
+    return elapsed
+
+
+def bench_generator(rows: int, runs: int) -> dict:
+    """Generating and loading orders with the course's code, against a raw executemany of the same rows."""
+    raw_times, course_times = [], []
+    for _ in range(runs):  # alternate the two, so both see the same machine
+        raw_times.append(raw_executemany_seconds(generate_orders(rows)))
+        course_times.append(generate_and_load_seconds(rows))
+    raw_s, course_s = statistics.median(raw_times), statistics.median(course_times)
+    return {"rows": rows, "raw_executemany_s": raw_s, "generate_and_load_s": course_s, "ratio": course_s / raw_s}
+
+
+def add_column_seconds(rows: int, runs: int) -> float:
+    engine = loaded_engine(rows)
+    times = []
+    for _ in range(runs):
+        with engine.begin() as conn:
+            times.append(timed(lambda: conn.execute(text("ALTER TABLE orders ADD COLUMN status TEXT DEFAULT 'x'"))))
+            conn.execute(text("ALTER TABLE orders DROP COLUMN status"))
+    engine.dispose()
+    return statistics.median(times)
+
+
+def bench_add_column(small: int, large: int, runs: int) -> dict:
+    small_s, large_s = add_column_seconds(small, runs), add_column_seconds(large, runs)
+    return {"small_rows": small, "large_rows": large, "small_s": small_s, "large_s": large_s,
+            "ratio": large_s / small_s}
+
+
+def bench_backfill(rows: int, batch: int, runs: int) -> dict:
+    """Rows per second: the backfill as one UPDATE, and in batches of ``batch`` keys, each batch committed."""
+    engine = loaded_engine(rows)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'"))
+        keys = conn.execute(text("SELECT order_id FROM orders ORDER BY order_id")).scalars().all()
+    bounds = [(keys[i], keys[min(i + batch, len(keys)) - 1]) for i in range(0, len(keys), batch)]
+
+    def single():
+        with engine.begin() as conn:
+            conn.execute(text(BACKFILL))
+
+    def batched():
+        for first, last in bounds:
+            with engine.begin() as conn:
+                conn.execute(text(f"{BACKFILL} WHERE order_id BETWEEN :first AND :last"),
+                             {"first": first, "last": last})
+
+    single_s, batched_s = median_of(runs, single), median_of(runs, batched)
+    engine.dispose()
+    return {"rows": rows, "batch": batch, "single_rows_per_s": rows / single_s, "batched_rows_per_s": rows / batched_s}
+
+
+CLICKS = ((3, True), (2, False), (2, True), (0, False), (1, True), (3, True), (0, False))
+
+
+def bench_stepper(rows: int, runs: int) -> dict:
+    """Latency of a click on the stepper (the migration and the redraw of every pane), over a fixed sequence."""
+    engine = make_engine("sqlite:///:memory:")
+    with engine.begin() as conn:
+        conn.execute(text(CREATE_ORDERS))
+        insert_orders(conn, generate_orders(rows))
+    stepper = MigrationStepper(Migrator(engine, ORDER_STEPS))
+    latencies = []
+    for _ in range(runs):
+        for index, value in CLICKS:
+            latencies.append(timed(lambda index=index, value=value: setattr(stepper.toggles[index], "value", value)))
+    engine.dispose()
+    return {"rows": rows, "clicks": len(latencies), "median_ms": 1000 * statistics.median(latencies),
+            "max_ms": 1000 * max(latencies)}
+
+
+def bench_notebooks() -> dict:
+    """Seconds to execute each notebook in a fresh kernel (a copy: nothing is written back)."""
+    seconds = {}
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        client = NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(path.parent)}})
+        seconds[path.name] = timed(client.execute)
+    return seconds
+
+
+def bench_make_test(with_setup: bool) -> dict:
+    """`make test` in two parts: the set-up (a fresh venv with the pins and the course) and the pytest run."""
+    figures = {}
+    if with_setup:
+        with tempfile.TemporaryDirectory() as scratch:
+            venv = Path(scratch) / "venv"
+            figures["setup_s"] = timed(lambda: (
+                subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True),
+                subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r",
+                                "requirements.txt"], cwd=REPO, check=True),
+                subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "-e",
+                                "."], cwd=REPO, check=True)))
+        # the editable install of the scratch venv pointed at this checkout; nothing else changed
+    result = {}
+    figures["run_s"] = timed(lambda: result.update(returncode=subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"], cwd=REPO, capture_output=True).returncode))
+    figures["run_passed"] = result["returncode"] == 0
+    return figures
+
+
+def collect(quick: bool, with_setup: bool) -> dict:
+    runs = 1 if quick else 3
+    return {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "sqlite": sqlite3.sqlite_version},
+        "generator": bench_generator(20_000 if quick else 1_000_000, runs),
+        "add_column": bench_add_column(1_000, 20_000 if quick else 1_000_000, 3 if quick else 5),
+        "backfill": bench_backfill(20_000 if quick else 100_000, 2_000 if quick else 10_000, runs),
+        "stepper": [bench_stepper(rows, runs) for rows in ((1_000,) if quick else (1_000, 100_000))],
+        "notebooks_s": {} if quick else bench_notebooks(),
+        "make_test": {} if quick else bench_make_test(with_setup),
+    }
+
+
+def table(results: dict) -> str:
+    gen, add, fill = results["generator"], results["add_column"], results["backfill"]
+    lines = [
+        ("generator + load vs raw executemany", f"{gen['generate_and_load_s']:.2f} s vs "
+         f"{gen['raw_executemany_s']:.2f} s at {gen['rows']:,} rows: ratio {gen['ratio']:.2f} (target < 1.5)"),
+        ("ADD COLUMN, large/small", f"{add['large_s'] * 1e3:.2f} ms at {add['large_rows']:,} vs "
+         f"{add['small_s'] * 1e3:.2f} ms at {add['small_rows']:,}: ratio {add['ratio']:.1f}"),
+        ("backfill rows/s, one UPDATE", f"{fill['single_rows_per_s']:,.0f} ({fill['rows']:,} rows)"),
+        ("backfill rows/s, batched", f"{fill['batched_rows_per_s']:,.0f} (batches of {fill['batch']:,})"),
+    ]
+    lines += [(f"stepper click at {s['rows']:,} rows", f"median {s['median_ms']:.0f} ms, max {s['max_ms']:.0f} ms"
+               f" over {s['clicks']} clicks (target < 200 ms)") for s in results["stepper"]]
+    lines += [(f"notebook {name}", f"{seconds:.1f} s") for name, seconds in results["notebooks_s"].items()]
+    lines += [(f"make test: {key}", f"{value:.1f} s" if isinstance(value, float) else str(value))
+              for key, value in results["make_test"].items()]
+    width = max(len(name) for name, _ in lines)
+    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in lines)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run, no notebooks or make test")
+    parser.add_argument("--no-setup", action="store_true", help="skip timing a fresh `make test` set-up")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    results = collect(args.quick, with_setup=not args.no_setup)
+    print(table(results))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwritten to {args.output.relative_to(REPO) if args.output.is_relative_to(REPO) else args.output}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
