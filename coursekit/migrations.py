@@ -9,6 +9,7 @@ of the course's steps is in :mod:`coursekit.order_steps`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import event, inspect, text
@@ -82,6 +83,10 @@ class Migrator:
     def __init__(self, engine: Engine, steps: list[Step] | tuple[Step, ...], version_table: str = VERSION_TABLE):
         if not steps:
             raise MigrationError("A migration needs at least one Step.")
+        if not isinstance(version_table, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", version_table):
+            raise MigrationError(
+                f"{version_table!r} cannot name the version table: use letters, digits and _ (e.g. schema_version)."
+            )
         self.engine = enable_transactional_ddl(engine)
         self.steps = tuple(steps)
         self.version_table = version_table

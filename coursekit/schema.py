@@ -19,6 +19,18 @@ CHANGE_COLOURS = {
 }
 
 
+def _inspect_table(bind, table: str):
+    """An inspector for ``bind``, or a LookupError that says which cell to run when ``table`` is missing."""
+    inspector = inspect(bind)
+    if not isinstance(table, str) or not inspector.has_table(table):
+        known = ", ".join(sorted(inspector.get_table_names())) or "none"
+        raise LookupError(
+            f"There is no table {table!r} in this database (tables: {known}). "
+            "Run the cell that creates it first, or Restart & Run All."
+        )
+    return inspector
+
+
 def schema_frame(bind, table: str = "orders") -> pd.DataFrame:
     """The columns of ``table`` as a DataFrame: name, type, nullable, database default, primary key.
 
@@ -26,13 +38,7 @@ def schema_frame(bind, table: str = "orders") -> pd.DataFrame:
     ``sqlite:///:memory:`` only in that it sees uncommitted changes of that same connection.
     The ``default`` column is the *database's* default (``server_default``), as the database stores it.
     """
-    inspector = inspect(bind)
-    if not inspector.has_table(table):
-        known = ", ".join(sorted(inspector.get_table_names())) or "none"
-        raise LookupError(
-            f"There is no table {table!r} in this database (tables: {known}). "
-            "Run the cell that creates it first, or Restart & Run All."
-        )
+    inspector = _inspect_table(bind, table)
     primary_key = set(inspector.get_pk_constraint(table)["constrained_columns"])
     rows = [
         {
@@ -52,7 +58,7 @@ def schema_frame(bind, table: str = "orders") -> pd.DataFrame:
 
 def rules_frame(bind, table: str = "orders") -> pd.DataFrame:
     """The indexes and CHECK constraints of ``table``: what a schema holds besides its columns."""
-    inspector = inspect(bind)
+    inspector = _inspect_table(bind, table)
     rows = [
         {"rule": f"index {index['name']}", "definition": f"({', '.join(index['column_names'])})"
          + (" UNIQUE" if index["unique"] else "")}
