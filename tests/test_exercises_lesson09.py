@@ -24,7 +24,7 @@ def test_lesson_09_solutions_pass_their_checks():
 @pytest.mark.parametrize(
     "answer, hint",
     [(None, "give a list"), ("table rebuild", "give a list"), ([], "empty"), (["add a column"], "O(1)"),
-     (["table rebuild"], "missing"), (["rebuild!"], "not operation names"), ([1, 2], "not operation names")],
+     (["table rebuild"], "missing"), (["rebuild!"], "not operation names"), ([1, 2], "in quotes")],
 )
 def test_wrong_operation_lists_get_a_hint(answer, hint):
     result = check_linear_operations(answer)

@@ -16,6 +16,8 @@ def check_linear_operations(linear_operations) -> Verdict:
     """Exercise 1: the O(n) operations are the two backfills, the rebuild and the index."""
     if isinstance(linear_operations, str) or not isinstance(linear_operations, (list, tuple, set)):
         return Verdict(False, f"give a list of names, e.g. ['table rebuild']; you gave {linear_operations!r}.")
+    if not all(isinstance(name, str) for name in linear_operations):
+        return Verdict(False, f"write each name in quotes, e.g. 'table rebuild'; you gave {linear_operations!r}.")
     names = set(linear_operations)
     if not names:
         return Verdict(False, "the list is empty: which lines rise from left to right on the plot?")
