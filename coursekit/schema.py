@@ -8,6 +8,8 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import inspect
 
+from coursekit.verify import check_name
+
 SCHEMA_COLUMNS = ["column", "type", "nullable", "default", "primary_key"]
 RULE_COLUMNS = ["rule", "definition"]
 
@@ -22,7 +24,7 @@ CHANGE_COLOURS = {
 def _inspect_table(bind, table: str):
     """An inspector for ``bind``, or a LookupError that says which cell to run when ``table`` is missing."""
     inspector = inspect(bind)
-    if not isinstance(table, str) or not inspector.has_table(table):
+    if not inspector.has_table(check_name(table)):
         known = ", ".join(sorted(inspector.get_table_names())) or "none"
         raise LookupError(
             f"There is no table {table!r} in this database (tables: {known}). "

@@ -33,8 +33,10 @@ def test_identifiers_are_quoted_never_executed(orders):
     hostile = 'orders"; DROP TABLE orders; --'
     assert quote_identifier(orders, hostile) == '"orders""; DROP TABLE orders; --"'
     with orders.connect() as conn:
-        with pytest.raises(Exception, match="no such table"):
+        with pytest.raises(LookupError, match="There is no table"):
             table_fingerprint(conn, hostile)
+        with pytest.raises(LookupError, match="has no column 'NULL'"):
+            table_fingerprint(conn, "orders", ("order_id", "NULL"))
         assert conn.execute(text("SELECT count(*) FROM orders")).scalar_one() == 2
     with pytest.raises(ValueError):
         quote_identifier(orders, "")
