@@ -5,7 +5,6 @@ server answers at POSTGRES_URL (default: the local server with trust authenticat
 """
 
 import itertools
-import os
 import secrets
 
 import nbformat
@@ -22,10 +21,10 @@ from coursekit.schema import rules_frame, schema_frame
 from coursekit.stepper import MigrationStepper
 from coursekit.verify import table_fingerprint
 from tests.conftest import REPO
+from tests.servers import POSTGRES_URL
 
 pytestmark = pytest.mark.server
 
-POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="module")

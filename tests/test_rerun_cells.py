@@ -9,9 +9,9 @@ import pytest
 from nbclient import NotebookClient
 
 from tests.conftest import NOTEBOOKS, REPO
+from tests.servers import SERVER_NOTEBOOKS, why_servers_missing
 
 ALL_NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-SERVER_NOTEBOOKS = {"10-migrating-a-live-server.ipynb"}  # need running servers; their own tests cover them
 
 
 def errors(cell):
@@ -20,8 +20,8 @@ def errors(cell):
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
 def test_every_cell_can_run_twice_in_a_row(path):
-    if path.name in SERVER_NOTEBOOKS:
-        pytest.skip("needs database servers; covered by its own server tests")
+    if path.name in SERVER_NOTEBOOKS and why_servers_missing():
+        pytest.skip(why_servers_missing())
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(path.parent)}})
     reruns = 0
