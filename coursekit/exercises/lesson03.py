@@ -1,0 +1,106 @@
+"""Lesson 03's exercise checks (see :mod:`coursekit.exercises` for how checks behave)."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine
+
+from coursekit.exercises import Verdict, first_line
+
+STATEMENTS = {
+    "a": "ALTER TABLE orders ADD COLUMN coupon TEXT",
+    "b": "ALTER TABLE orders ADD COLUMN created_at TEXT DEFAULT CURRENT_TIMESTAMP",
+    "c": "ALTER TABLE orders RENAME COLUMN ordered_at TO placed_at",
+    "d": "ALTER TABLE orders ADD CONSTRAINT ck_amount CHECK (amount > 0)",
+    "e": "ALTER TABLE orders DROP COLUMN ordered_at",
+    "f": "ALTER TABLE orders ADD COLUMN email TEXT UNIQUE",
+}
+ITEMS_COLUMNS = "item_id, order_id, sku, quantity"
+
+
+def _scratch_connection():
+    conn = create_engine("sqlite:///:memory:").connect().execution_options(isolation_level="AUTOCOMMIT")
+    conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def directly_possible() -> set[str]:
+    """The letters whose statement this SQLite runs, each tried on a fresh table."""
+    possible = set()
+    for letter, statement in STATEMENTS.items():
+        conn = _scratch_connection()
+        conn.exec_driver_sql("CREATE TABLE orders (order_id TEXT PRIMARY KEY, ordered_at TEXT, amount REAL)")
+        # with rows: SQLite accepts some changes on an empty table (a non-constant default) that it refuses otherwise
+        conn.exec_driver_sql("INSERT INTO orders VALUES ('A', '2025-01-01', 10.0)")
+        try:
+            conn.exec_driver_sql(statement)
+            possible.add(letter)
+        except Exception:  # SQLite's refusal is the answer we are after
+            pass
+        conn.close()
+    return possible
+
+
+def check_alter_abilities(direct) -> Verdict:
+    """Exercise 1: the statements SQLite's ALTER TABLE runs directly (decided by trying them)."""
+    if isinstance(direct, str) or not isinstance(direct, (list, tuple, set)):
+        return Verdict(False, f"give a list of letters, e.g. ['a']; you gave {direct!r}.")
+    if not all(isinstance(letter, str) for letter in direct):
+        return Verdict(False, f"write each letter in quotes, e.g. ['a']; you gave {direct!r}.")
+    chosen = {letter.strip().lower() for letter in direct}
+    if not chosen:
+        return Verdict(False, "the list is empty: three of the six work directly.")
+    if not chosen <= set(STATEMENTS):
+        return Verdict(False, "choose among the letters a to f.")
+    truth = directly_possible()
+    wrong, missing = sorted(chosen - truth), sorted(truth - chosen)
+    if wrong:
+        return Verdict(False, f"SQLite refuses {wrong[0]}: try `{STATEMENTS[wrong[0]]}` on the shop and read why.")
+    if missing:
+        return Verdict(False, f"{missing[0]} works directly: `{STATEMENTS[missing[0]]}`.")
+    return Verdict(True, f"{', '.join(sorted(truth))} work directly; the rest needs a rebuild.")
+
+
+def _shop_for_items():
+    conn = _scratch_connection()
+    conn.exec_driver_sql("CREATE TABLE orders (order_id TEXT PRIMARY KEY, amount REAL)")
+    conn.exec_driver_sql("CREATE TABLE order_items (item_id INTEGER PRIMARY KEY, order_id TEXT NOT NULL"
+                         " REFERENCES orders ON DELETE CASCADE, sku TEXT NOT NULL, quantity INTEGER NOT NULL)")
+    conn.exec_driver_sql("INSERT INTO orders VALUES ('A', 10.0), ('B', 20.0)")
+    conn.exec_driver_sql("INSERT INTO order_items (order_id, sku, quantity) VALUES ('A', 'S1', 1), ('A', 'S2', 2),"
+                         " ('B', 'S1', 3)")
+    return conn
+
+
+def check_items_rebuild(rebuild_items) -> Verdict:
+    """Exercise 2: order_items rebuilt with CHECK (quantity > 0), every item kept, foreign keys intact and on."""
+    if not callable(rebuild_items):
+        return Verdict(False, "define a function `rebuild_items(conn)` and run its cell first.")
+    conn = _shop_for_items()
+    before = conn.exec_driver_sql(f"SELECT {ITEMS_COLUMNS} FROM order_items ORDER BY item_id").all()
+    try:
+        rebuild_items(conn)
+    except Exception as error:  # the learner's code failing is an answer to explain
+        return Verdict(False, f"your function raised {first_line(error)}")
+    if conn.connection.driver_connection.in_transaction:
+        return Verdict(False, "a transaction is still open: end the rebuild with COMMIT.")
+    names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    if "order_items" not in names:
+        return Verdict(False, f"there is no order_items table afterwards (tables: {sorted(names)}): rename the new.")
+    try:
+        after = conn.exec_driver_sql(f"SELECT {ITEMS_COLUMNS} FROM order_items ORDER BY item_id").all()
+    except Exception as error:
+        return Verdict(False, f"order_items cannot be read: {first_line(error)}")
+    if after != before:
+        return Verdict(False, f"order_items held {len(before)} items and now holds {len(after)} (or they changed).")
+    if conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() != 1:
+        return Verdict(False, "foreign keys are still off: switch them on again after the COMMIT.")
+    if conn.exec_driver_sql("PRAGMA foreign_key_check").all():
+        return Verdict(False, "PRAGMA foreign_key_check finds broken references.")
+    schema = conn.exec_driver_sql("SELECT sql FROM sqlite_schema WHERE name = 'order_items'").scalar_one()
+    if "REFERENCES orders" not in schema.replace('"', ""):
+        return Verdict(False, "order_items no longer references orders: keep the foreign key in the new table.")
+    try:
+        conn.exec_driver_sql("INSERT INTO order_items (order_id, sku, quantity) VALUES ('A', 'S3', 0)")
+    except Exception:
+        return Verdict(True, "the CHECK refuses a quantity of 0, and every item and reference survived.")
+    return Verdict(False, "a quantity of 0 was accepted: add CHECK (quantity > 0) to the new table.")
