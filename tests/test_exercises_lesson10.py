@@ -1,3 +1,4 @@
+import nbformat
 import pytest
 
 from coursekit.exercises.lesson10 import check_metadata_only, check_safe_not_null_order
@@ -34,3 +35,13 @@ def test_metadata_only_answers(answer, hint):
 def test_safe_order_answers(answer, hint):
     result = check_safe_not_null_order(answer)
     assert hint in result.message and result.ok == (hint == "weaker lock")
+
+
+def test_first_cell_says_how_to_start_a_missing_server(monkeypatch):
+    first_cell = next(cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells if cell.cell_type == "code")
+    monkeypatch.setenv("POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:1/test")  # nothing listens on port 1
+    with pytest.raises(RuntimeError) as raised:
+        exec(first_cell, {})
+    message = str(raised.value)
+    assert message.startswith("No answer from PostgreSQL")
+    assert "pg_ctlcluster --skip-systemctl-redirect" in message and "start-stop-daemon --start" in message
