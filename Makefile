@@ -36,11 +36,11 @@ record: setup
 # Put every notebook back as committed. Changed notebooks are first copied to .reset-backup/<time>/.
 reset:
 	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "make reset needs a git checkout of the course"; exit 1; }
-	@changed=$$(git diff --name-only -- 'notebooks/*.ipynb'); \
+	@changed=$$(git diff --name-only --diff-filter=MDT HEAD -- 'notebooks/*.ipynb'); \
 	if [ -z "$$changed" ]; then echo "Every notebook is already as committed."; exit 0; fi; \
 	backup=.reset-backup/$$(date +%Y%m%d-%H%M%S); mkdir -p $$backup; \
-	for f in $$changed; do cp "$$f" $$backup/; done; \
-	git checkout -- $$changed; \
+	for f in $$changed; do [ ! -f "$$f" ] || cp "$$f" $$backup/; done; \
+	git checkout HEAD -- $$changed; \
 	echo "Restored to the committed state (your versions are in $$backup):"; printf '  %s\n' $$changed
 
 # The lessons as static HTML with their recorded outputs, for reading without a kernel: _site/index.html.

@@ -22,20 +22,46 @@ def test_site_has_every_lesson_linked_from_the_index(tmp_path):
     assert "loaded 1,000 orders" in lesson_01, "recorded outputs are in the page"
 
 
-def test_make_reset_restores_notebooks_and_keeps_the_edits(tmp_path):
+def clone_of_the_course(tmp_path):
+    """A fresh clone, with this working tree's Makefile (so the test checks the recipe as it is now)."""
     clone = tmp_path / "course"
     subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+    (clone / "Makefile").write_text((REPO / "Makefile").read_text())
+    return clone
+
+
+def make_reset(clone):
+    result = subprocess.run(["make", "-s", "reset"], cwd=clone, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_make_reset_restores_notebooks_and_keeps_the_edits(tmp_path):
+    clone = clone_of_the_course(tmp_path)
     notebook = clone / "notebooks" / "01-add-a-status-column.ipynb"
     committed = notebook.read_text()
     notebook.write_text(committed.replace("loaded", "LOADED"))
-    result = subprocess.run(["make", "-s", "reset"], cwd=clone, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert "notebooks/01-add-a-status-column.ipynb" in result.stdout
+    assert "notebooks/01-add-a-status-column.ipynb" in make_reset(clone)
     assert notebook.read_text() == committed
     backups = list((clone / ".reset-backup").glob("*/01-add-a-status-column.ipynb"))
     assert len(backups) == 1 and "LOADED" in backups[0].read_text()
-    again = subprocess.run(["make", "-s", "reset"], cwd=clone, capture_output=True, text=True)
-    assert "already as committed" in again.stdout
+    assert "already as committed" in make_reset(clone)
+
+
+def test_make_reset_brings_back_deleted_and_staged_notebooks_and_leaves_new_ones(tmp_path):
+    clone = clone_of_the_course(tmp_path)
+    deleted = clone / "notebooks" / "02-migration-steps-up-and-down.ipynb"
+    staged = clone / "notebooks" / "01-add-a-status-column.ipynb"
+    committed = {path: path.read_text() for path in (deleted, staged)}
+    deleted.unlink()
+    staged.write_text("{}")
+    subprocess.run(["git", "add", str(staged)], cwd=clone, check=True)
+    new = clone / "notebooks" / "99-my-notes.ipynb"
+    new.write_text("{}")
+    output = make_reset(clone)
+    assert "02-migration-steps-up-and-down.ipynb" in output and "01-add-a-status-column.ipynb" in output
+    assert {path: path.read_text() for path in committed} == committed
+    assert new.read_text() == "{}", "a learner's new notebook is left alone"
 
 
 def test_make_reset_refuses_outside_a_git_checkout(tmp_path):
