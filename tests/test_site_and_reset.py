@@ -3,6 +3,7 @@
 import html
 import re
 import subprocess
+import sys
 
 from coursekit.catalog import lessons
 from coursekit.site import build_site
@@ -20,6 +21,22 @@ def test_site_has_every_lesson_linked_from_the_index(tmp_path):
         assert (tmp_path / "site" / link).is_file(), link
     lesson_01 = (tmp_path / "site" / "01-add-a-status-column.html").read_text()
     assert "loaded 1,000 orders" in lesson_01, "recorded outputs are in the page"
+
+
+def test_links_between_pages_resolve(tmp_path):
+    for page in build_site(tmp_path):
+        for link in re.findall(r'href="([^"#]+)', page.read_text()):
+            if not link.startswith(("http:", "https:", "mailto:", "data:")):
+                assert (tmp_path / link).is_file(), f"{page.name} links to {link}"
+
+
+def test_make_site_runs_the_builder_from_the_command_line(tmp_path):
+    assert "$(BIN)/python -m coursekit.site $(SITE)" in (REPO / "Makefile").read_text()
+    result = subprocess.run([sys.executable, "-m", "coursekit.site", str(tmp_path / "out")], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {len(lessons(include_index=True))} lessons" in result.stdout
+    assert (tmp_path / "out" / "index.html").is_file()
 
 
 def clone_of_the_course(tmp_path):
