@@ -102,6 +102,8 @@ def highlight_changes(changes: pd.DataFrame, uuid: str = "schema"):
     colours = changes["change"].map(CHANGE_COLOURS)
     return (
         changes.style.apply(lambda column: colours.to_list(), axis=0)
+        .format(na_rep="")  # no default: an empty cell, not "nan"
+        .set_table_styles([{"selector": "th, td", "props": "padding: 2px 10px; text-align: left"}])
         .set_uuid(uuid)
         .hide(axis="index")
     )

@@ -71,10 +71,10 @@ class MigrationStepper:
                                  self.write_button], layout=widgets.Layout(min_width="280px", margin="0 16px 0 0"))
         panes = widgets.VBox(
             [
-                widgets.HTML("<b>SQL that the last action ran</b>"), self.sql,
                 widgets.HTML("<b>Schema</b> (green: added, yellow: changed, red: removed by the last action)"),
                 self.schema,
                 widgets.HTML("<b>Rows</b>"), self.rows,
+                widgets.HTML("<b>SQL that the last action ran</b>"), self.sql,
             ]
         )
         return widgets.VBox([heading, self.message, widgets.HBox([controls, panes])])
@@ -187,4 +187,6 @@ def _sql_html(runs) -> str:
     for run in runs:
         statements = ";\n".join(run.sql) + ";"
         parts.append(f"<p>-- {html.escape(run.describe())}</p><pre>{html.escape(statements)}</pre>")
-    return "".join(parts)
+    # scrolls inside its own box, so a long rebuild does not push the schema and rows out of sight
+    return f'<div style="max-height: 16em; overflow: auto">{"".join(parts)}</div>'
+
