@@ -10,6 +10,9 @@ import csv
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import inspect
+
+from coursekit.verify import check_name
 
 DEFAULT_SEED = 2024
 DEFAULT_ROWS = 1_000
@@ -128,6 +131,13 @@ def insert_orders(conn, rows: list[tuple], table: str = "orders", columns: tuple
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown:
         raise ValueError(f"Unknown order column(s) {unknown}; the data set has {list(COLUMNS)}.")
+    check_name(table)
+    if not rows:
+        return 0
+    if len(rows[0]) != len(COLUMNS):
+        raise ValueError(f"Each row needs {len(COLUMNS)} values in the order of {list(COLUMNS)}; got {rows[0]!r}.")
+    if not inspect(conn).has_table(table):
+        raise LookupError(f"There is no table {table!r} to load into. Run the cell that creates it first.")
     positions = [COLUMNS.index(c) for c in columns]
     if positions != list(range(len(COLUMNS))):
         rows = [tuple(row[p] for p in positions) for row in rows]

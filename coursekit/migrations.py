@@ -9,7 +9,9 @@ of the course's steps is in :mod:`coursekit.order_steps`.
 
 from __future__ import annotations
 
+import numbers
 import re
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 from sqlalchemy import event, inspect, text
@@ -81,6 +83,11 @@ class Migrator:
     """Moves one database between the versions ``0..len(steps)`` of an ordered list of steps."""
 
     def __init__(self, engine: Engine, steps: list[Step] | tuple[Step, ...], version_table: str = VERSION_TABLE):
+        if not isinstance(engine, Engine):
+            raise MigrationError(
+                f"Migrator needs a SQLAlchemy Engine, got {type(engine).__name__}: run the cell that creates "
+                "the engine first (e.g. engine = make_engine()), then pass it in."
+            )
         if not steps:
             raise MigrationError("A migration needs at least one Step.")
         if not isinstance(version_table, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", version_table):
@@ -113,11 +120,11 @@ class Migrator:
 
     def check_version(self, version) -> int:
         """``version`` as an int in ``0..head``, or a MigrationError that says which versions exist."""
-        if isinstance(version, bool) or not isinstance(version, int) or not 0 <= version <= self.head:
+        if isinstance(version, bool) or not isinstance(version, numbers.Integral) or not 0 <= version <= self.head:
             raise MigrationError(
                 f"There is no version {version!r}: this migration has versions 0 (no step applied) to {self.head}."
             )
-        return version
+        return int(version)
 
     def upgrade(self, to: int | None = None) -> list[Run]:
         """Apply the steps after the current version, up to ``to`` (default: every step)."""
@@ -151,19 +158,21 @@ class Migrator:
         step = self.steps[version - 1]
         statements = step.statements(direction, self.engine.dialect.name)
         new_version = version if direction == "upgrade" else version - 1
+        old_version = version - 1 if direction == "upgrade" else version
         try:
-            with self.engine.begin() as conn:
+            with self.engine.connect() as conn, _sqlite_foreign_keys_off(conn) as checks_foreign_keys, conn.begin():
                 for statement in statements:
                     conn.execute(text(statement))
+                if checks_foreign_keys:
+                    _refuse_broken_references(conn, f"Step {version} ({step.name}) failed to {direction}", old_version)
                 self._store_version(conn, new_version)
         except DBAPIError as error:
             reason = str(error.orig).splitlines()[0]
             raise MigrationError(
                 f"Step {version} ({step.name}) failed to {direction} and was rolled back: {reason}. "
-                f"The database is unchanged, still at version {version - 1 if direction == 'upgrade' else version}."
-                + _hint(reason)
+                f"The database is unchanged, still at version {old_version}." + _hint(reason, old_version)
             ) from error
-        run = Run(direction, version - 1 if direction == "upgrade" else version, new_version, step.name, statements)
+        run = Run(direction, old_version, new_version, step.name, statements)
         self.history.append(run)
         return run
 
@@ -174,9 +183,52 @@ class Migrator:
             conn.execute(text(f"INSERT INTO {table} (version) VALUES (:version)"), {"version": version})
 
 
-def _hint(reason: str) -> str:
-    if "no such table" in reason or "does not exist" in reason:
+@contextmanager
+def _sqlite_foreign_keys_off(conn):
+    """SQLite's rule for changing a table's shape: foreign keys off around the transaction, checked before commit.
+
+    With ``PRAGMA foreign_keys=ON``, the rebuild's ``DROP TABLE orders`` would delete (ON DELETE CASCADE) or
+    refuse to drop the rows other tables point at. The pragma cannot change inside a transaction, so it is
+    switched off on the step's connection before BEGIN and back on after. Yields whether it was on.
+    """
+    if conn.dialect.name != "sqlite":
+        yield False
+        return
+    driver_connection = conn.connection.driver_connection
+    was_on = bool(driver_connection.execute("PRAGMA foreign_keys").fetchone()[0])
+    if was_on:
+        driver_connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield was_on
+    finally:
+        if was_on:
+            with suppress(Exception):  # a connection that died mid-step is discarded by the pool anyway
+                driver_connection.execute("PRAGMA foreign_keys = ON")
+
+
+def _refuse_broken_references(conn, what_failed: str, stored_version: int) -> None:
+    """Before commit: every foreign key still points at a row, or the step is rolled back (SQLite)."""
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        child, _, parent, _ = broken[0]
+        raise MigrationError(
+            f"{what_failed} and was rolled back: it would leave {len(broken)} row(s) of {child} pointing at no row "
+            f"of {parent}. The database is unchanged, still at version {stored_version}."
+        )
+
+
+def _hint(reason: str, stored_version: int) -> str:
+    """What to do next, for the failures a learner meets most."""
+    lowered = reason.lower()
+    if "no such table" in lowered or "does not exist" in lowered:
         return " Run the cell that creates and loads the orders table first."
-    if "check constraint" in reason.lower():
+    if "check constraint" in lowered:
         return " Some rows hold a value the new rule forbids: fix those rows, then try again."
+    if "duplicate column" in lowered or "already exists" in lowered or "no such index" in lowered \
+            or "no such column" in lowered:
+        return (
+            f" The database does not look like version {stored_version}: a cell changed it outside the migrator"
+            " (or the table was rebuilt after the version was stored). Restart & Run All to start again from"
+            " the table as first built."
+        )
     return ""

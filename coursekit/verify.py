@@ -34,6 +34,10 @@ def table_fingerprint(conn, table: str = "orders", columns: tuple[str, ...] = ("
     in those columns, whatever else a migration added around them. Names are checked against the
     table first: SQLite would read an unknown double-quoted name as a string, silently.
     """
+    if isinstance(columns, str):
+        columns = (columns,)  # one column name, not its letters
+    if not isinstance(columns, (tuple, list)) or not columns:
+        raise ValueError(f"Name the columns to fingerprint as a tuple, e.g. ('order_id', 'amount'); got {columns!r}.")
     known = _column_names(conn, table)
     missing = [column for column in columns if column not in known]
     if missing:
