@@ -1,8 +1,28 @@
-"""Lesson 10's exercise checks (see :mod:`coursekit.exercises` for how checks behave). No server needed."""
+"""Lesson 10's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
+
+Exercises 1 and 2 need no server. Exercise 3 runs the learner's function on the PostgreSQL server at
+``POSTGRES_URL``, in a scratch schema of its own (a fresh name each time, dropped afterwards), with a
+second session holding a lock. The learner's function runs in a thread that is never waited for more
+than a few seconds: the check cannot hang, even if the function waits for the lock forever.
+"""
 
 from __future__ import annotations
 
-from coursekit.exercises import Verdict
+import os
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from coursekit.exercises import Verdict, first_line
+
+POSTGRES_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for "canceling statement due to lock timeout"
+PATIENCE_SECONDS = 5  # how long the check lets the learner's function wait before it lifts the lock
 
 WHY = {
     "a": "a constant default is recorded in the catalogue",
@@ -56,3 +76,122 @@ def check_safe_not_null_order(safe_order) -> Verdict:
     if letters[-1] != "d":
         return Verdict(False, "drop the CHECK last: SET NOT NULL needs the validated constraint to skip its scan.")
     return Verdict(True, "the scan happens under VALIDATE's weaker lock; SET NOT NULL is then instant.")
+
+
+def _postgres_url() -> str:
+    return os.environ.get("POSTGRES_URL", POSTGRES_URL_DEFAULT)
+
+
+@contextmanager
+def _scratch_table():
+    """An engine whose search_path is a new schema holding ``shop_orders`` (3 rows); dropped afterwards.
+
+    Server-side safety nets: a 3 s lock_timeout unless the learner sets their own, and a 20 s statement_timeout.
+    """
+    url = _postgres_url()
+    schema = f"lesson10_check_{uuid.uuid4().hex[:12]}"  # our own name, never the learner's input
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool,
+                          connect_args={"connect_timeout": 5, "options": "-clock_timeout=10s"})
+    options = f"-csearch_path={schema} -clock_timeout=3s -cstatement_timeout=20s"
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5, "options": options})
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE shop_orders (order_id INTEGER PRIMARY KEY)"))
+            conn.execute(text("INSERT INTO shop_orders VALUES (1), (2), (3)"))
+        yield engine
+    finally:
+        engine.dispose()
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        except DBAPIError:
+            pass  # no server: nothing was created
+        admin.dispose()
+
+
+def _call_patiently(function, arguments, lift_lock):
+    """Run ``function(*arguments)`` in a thread; after PATIENCE_SECONDS call ``lift_lock`` so it can finish."""
+    box = {}
+
+    def run():
+        started = time.perf_counter()
+        try:
+            box["result"] = function(*arguments)
+        except Exception as error:  # the learner's code may raise anything
+            box["error"] = error
+        box["seconds"] = time.perf_counter() - started
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(PATIENCE_SECONDS)
+    if thread.is_alive():
+        lift_lock()
+        thread.join(30)
+    return box.get("result"), box.get("error"), box.get("seconds", float("inf"))
+
+
+def _is_lock_timeout(error) -> bool:
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
+def _columns(engine) -> list[str]:
+    return [column["name"] for column in inspect(engine).get_columns("shop_orders")]
+
+
+def _check_while_locked(engine, try_migration) -> Verdict | None:
+    with engine.connect() as blocker:
+        blocker.execute(text("SELECT count(*) FROM shop_orders"))  # holds ACCESS SHARE until rolled back
+        result, error, seconds = _call_patiently(
+            try_migration, (engine, "ALTER TABLE shop_orders ADD COLUMN note TEXT"), blocker.rollback)
+        blocker.rollback()
+    if seconds > 1.5:
+        return Verdict(False, f"while another session read the table, your function waited {seconds:.1f} s. "
+                              "Set lock_timeout to 200 ms in its transaction: SET LOCAL lock_timeout = '200ms'.")
+    if _is_lock_timeout(error):
+        return Verdict(False, "the lock timeout escaped as an error: catch it and return 'busy' "
+                              "(its error.orig.sqlstate is '55P03').")
+    if error is not None:
+        return Verdict(False, f"while another session read the table, your function raised {first_line(error)}")
+    if result != "busy":
+        return Verdict(False, f"while another session read the table, it should return 'busy'; it returned {result!r}.")
+    return None
+
+
+def _check_when_free(engine, try_migration) -> Verdict | None:
+    try:
+        result = try_migration(engine, "ALTER TABLE shop_orders ADD COLUMN note TEXT")
+    except Exception as error:
+        return Verdict(False, f"with no other session about, your function raised {first_line(error)}")
+    if result != "done":
+        return Verdict(False, f"with no other session about, it should return 'done'; it returned {result!r}.")
+    if "note" not in _columns(engine):
+        return Verdict(False, "it returned 'done' but the column is not there: was the transaction committed? "
+                              "(use engine.begin())")
+    return None
+
+
+def _check_other_errors(engine, try_migration) -> Verdict | None:
+    try:
+        result = try_migration(engine, "ALTER TABLE shop_orders ADD COLUMN note TEXT")  # the column exists now
+    except Exception:
+        return None
+    return Verdict(False, f"adding a column that exists already should raise (only a lock timeout means 'busy'); "
+                          f"it returned {result!r}.")
+
+
+def check_try_migration(try_migration) -> Verdict:
+    """Exercise 3: run DDL with a 200 ms lock_timeout; 'busy' on a lock timeout, 'done' when it ran, else raise."""
+    if not callable(try_migration):
+        return Verdict(False, f"define a function try_migration(engine, sql); you gave {try_migration!r:.60}.")
+    try:
+        with _scratch_table() as engine:
+            for step in (_check_while_locked, _check_when_free, _check_other_errors):
+                problem = step(engine, try_migration)
+                if problem is not None:
+                    return problem
+    except DBAPIError as error:
+        return Verdict(False, f"no PostgreSQL server to check against ({first_line(error.orig)}); "
+                              "run the lesson's first cell, it says how to start one.")
+    return Verdict(True, "'busy' after 200 ms while the table is in use, 'done' when it is free, other errors raised.")
