@@ -6,6 +6,8 @@ and the connection closed mid-transaction on a file-backed database, checked fro
 """
 
 import itertools
+import subprocess
+import sys
 
 import pytest
 from sqlalchemy import create_engine, event, inspect, text
@@ -121,3 +123,193 @@ def test_a_connection_closed_mid_step_leaves_the_file_as_before(tmp_path, number
     engine.dispose()
     assert closed == [last_statement], "the fault was injected"
     assert state(create_engine(url)) == before
+
+
+# --- A failure at every statement of the step's transaction, on a file, checked from a new connection ---------
+
+def statements_in_the_step_transaction(url, number, direction):
+    """The SQL the step's transaction runs from its first statement on (then the version's), by a dry run."""
+    engine = shop(url)
+    Migrator(engine, ORDER_STEPS).go_to(number - 1 if direction == "upgrade" else number)
+    seen = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    Migrator(engine, ORDER_STEPS).go_to(number if direction == "upgrade" else number - 1)
+    engine.dispose()
+    return seen[seen.index(ORDER_STEPS[number - 1].statements(direction, "sqlite")[0]):]
+
+
+def transaction_faults():
+    for number, direction in itertools.product(range(1, 5), ("upgrade", "downgrade")):
+        step_statements = len(ORDER_STEPS[number - 1].statements(direction, "sqlite"))
+        for k in range(step_statements + 2):  # every step statement, then the version table's two
+            for how in ("close", "raise"):
+                yield pytest.param(number, direction, k, how, id=f"step{number}-{direction}-statement{k}-{how}")
+
+
+@pytest.mark.parametrize("number, direction, k, how", list(transaction_faults()))
+def test_a_connection_lost_at_any_statement_leaves_the_file_as_before(tmp_path, number, direction, k, how):
+    dry_run = statements_in_the_step_transaction(f"sqlite:///{tmp_path / 'dry.db'}", number, direction)
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    engine = shop(url)
+    Migrator(engine, ORDER_STEPS).go_to(number - 1 if direction == "upgrade" else number)
+    before = state(engine)
+    first = ORDER_STEPS[number - 1].statements(direction, "sqlite")[0]
+    seen, injected = [], []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def fail_at_statement_k(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+        if first in seen and len(seen) - seen.index(first) - 1 == k:
+            injected.append(statement)
+            if how == "close":
+                conn.connection.driver_connection.close()  # the connection dies with the step half done
+            else:
+                raise ConnectionResetError("injected: the connection was lost")
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever the driver says about a closed connection
+        Migrator(engine, ORDER_STEPS).go_to(number if direction == "upgrade" else number - 1)
+    event.remove(engine, "before_cursor_execute", fail_at_statement_k)
+    engine.dispose()
+    assert injected == [dry_run[k]], "the fault hit the k-th statement of the step's transaction"
+    assert state(create_engine(url)) == before
+
+
+KILLER = """
+import os, sys
+from sqlalchemy import create_engine, event
+from coursekit.migrations import Migrator
+from coursekit.order_steps import ORDER_STEPS
+
+url, number, direction, k = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+first = ORDER_STEPS[number - 1].statements(direction, "sqlite")[0]
+engine = create_engine(url)
+seen = []
+
+@event.listens_for(engine, "before_cursor_execute")
+def die_at_statement_k(conn, cursor, statement, parameters, context, executemany):
+    seen.append(statement)
+    if first in seen and len(seen) - seen.index(first) - 1 == k:
+        os._exit(17)  # the process is killed: no rollback, no close, a journal left behind
+
+Migrator(engine, ORDER_STEPS).go_to(number if direction == "upgrade" else number - 1)
+"""
+
+
+@pytest.mark.parametrize("number, direction", list(itertools.product(range(1, 5), ("upgrade", "downgrade"))))
+def test_a_process_killed_before_commit_leaves_the_file_as_before(tmp_path, number, direction):
+    """The whole step done but the version not yet stored when the process dies: the next opener rolls it back."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    engine = shop(url)
+    Migrator(engine, ORDER_STEPS).go_to(number - 1 if direction == "upgrade" else number)
+    before = state(engine)
+    engine.dispose()
+    last_version_statement = len(ORDER_STEPS[number - 1].statements(direction, "sqlite")) + 1  # its UPDATE
+    child = subprocess.run([sys.executable, "-c", KILLER, url, str(number), direction, str(last_version_statement)],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == 17, child.stderr
+    assert (tmp_path / "shop.db-journal").exists(), "killed mid-transaction: the rollback journal is left behind"
+    assert state(create_engine(url)) == before
+
+
+# --- The k-th row write of the backfill (step 2) or the rebuild's copy (step 3) refused by a trigger -----------
+
+ROW_FAULT_AT = (1, 2, ROWS // 2, ROWS)
+
+
+def row_fault_sql(table, operation, row):
+    """A temporary counter and trigger, created inside the step's transaction, that abort the ``row``-th write."""
+    return (
+        "CREATE TEMP TABLE injected_rows (n INTEGER)",
+        f"CREATE TEMP TRIGGER injected_row_fault BEFORE {operation} ON {table} BEGIN "
+        "INSERT INTO injected_rows VALUES (1); "
+        f"SELECT RAISE(ABORT, 'injected fault at row {row}') WHERE (SELECT count(*) FROM injected_rows) >= {row}; "
+        "END",
+    )
+
+
+# (step, direction): the statement that writes the rows, just before which the trigger goes in; the table it writes
+ROW_WRITES = {
+    (2, "upgrade"): (ORDER_STEPS[1].upgrade[0], "orders", "UPDATE"),
+    (2, "downgrade"): (ORDER_STEPS[1].downgrade[0], "orders", "UPDATE"),
+    (3, "upgrade"): (ORDER_STEPS[2].upgrade[1], "orders_new", "INSERT"),
+    (3, "downgrade"): (ORDER_STEPS[2].downgrade[1], "orders_new", "INSERT"),
+}
+
+
+@pytest.mark.parametrize("number, direction", list(ROW_WRITES))
+@pytest.mark.parametrize("row", ROW_FAULT_AT)
+def test_the_kth_row_write_refused_changes_nothing(number, direction, row):
+    engine = shop()
+    Migrator(engine, ORDER_STEPS).go_to(number - 1 if direction == "upgrade" else number)
+    before = state(engine)
+    writing_statement, table, operation = ROW_WRITES[(number, direction)]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def add_the_trigger(conn, cursor, statement, parameters, context, executemany):
+        if statement == writing_statement:
+            for sql in row_fault_sql(table, operation, row):
+                cursor.connection.execute(sql)
+
+    with pytest.raises(MigrationError, match=f"injected fault at row {row}.*still at version"):
+        Migrator(engine, ORDER_STEPS).go_to(number if direction == "upgrade" else number - 1)
+    event.remove(engine, "before_cursor_execute", add_the_trigger)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sqlite_temp_master")).scalar_one() == 0, "trigger rolled back"
+    assert state(engine) == before
+
+
+# --- The rebuild (step 3) with foreign keys on: child rows survive, a fault keeps them too ---------------------
+
+def shop_with_items(url="sqlite:///:memory:"):
+    """The shop with ``PRAGMA foreign_keys=ON`` and order items that cascade when their order is deleted."""
+    engine = create_engine(url)
+    event.listen(engine, "connect", lambda dbapi_connection, record: dbapi_connection.execute("PRAGMA foreign_keys=ON"))
+    with engine.begin() as conn:
+        conn.execute(text(CREATE_ORDERS))
+        insert_orders(conn, generate_orders(ROWS))
+        conn.execute(text("CREATE TABLE order_items (item INTEGER PRIMARY KEY, "
+                          "order_id TEXT NOT NULL REFERENCES orders (order_id) ON DELETE CASCADE)"))
+        conn.execute(text("INSERT INTO order_items (order_id) SELECT order_id FROM orders"))
+    return engine
+
+
+def items(engine):
+    with engine.connect() as conn:
+        return (table_fingerprint(conn, "order_items", ("item", "order_id")),
+                conn.execute(text("PRAGMA foreign_keys")).scalar_one(),
+                conn.execute(text("PRAGMA foreign_key_check")).all())
+
+
+def test_the_rebuild_with_foreign_keys_on_keeps_every_child_row():
+    """DROP TABLE orders inside the rebuild would cascade to every order item; the migrator switches keys off."""
+    engine = shop_with_items()
+    before = items(engine)
+    assert before[0]["rows"] == ROWS and before[1] == 1
+    migrator = Migrator(engine, ORDER_STEPS)
+    for version in (4, 2, 4, 0):
+        migrator.go_to(version)
+        assert items(engine) == before, f"at version {version}"
+
+
+@pytest.mark.parametrize("direction", ["upgrade", "downgrade"])
+@pytest.mark.parametrize("after", range(5))
+def test_a_fault_in_the_rebuild_with_foreign_keys_on_changes_nothing(direction, after):
+    engine = shop_with_items()
+    Migrator(engine, ORDER_STEPS).go_to(2 if direction == "upgrade" else 3)
+    before = state(engine), items(engine)
+    with pytest.raises(MigrationError, match="an_injected_fault"):
+        Migrator(engine, with_fault(3, direction, after)).go_to(3 if direction == "upgrade" else 2)
+    assert (state(engine), items(engine)) == before
+
+
+def test_a_step_that_would_orphan_child_rows_is_refused():
+    engine = shop_with_items()
+    orphaning = Step("Drop an order", ("DELETE FROM orders WHERE order_id = 'ORD-0000001'",), ("SELECT 1",))
+    before = state(engine), items(engine)
+    with pytest.raises(MigrationError, match="1 row.* of order_items pointing at no row of orders.*version 0"):
+        Migrator(engine, (orphaning,)).upgrade()
+    assert (state(engine), items(engine)) == before
