@@ -5,18 +5,22 @@ the database interrupted after n rows' worth of work inside a statement (the bac
 and the connection closed mid-transaction on a file-backed database, checked from a new connection.
 """
 
+import functools
 import itertools
 import subprocess
 import sys
 
+import nbformat
 import pytest
 from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.pool import NullPool
 
 from coursekit.dataset import generate_orders, insert_orders
 from coursekit.migrations import MigrationError, Migrator, Step
 from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
 from coursekit.schema import rules_frame, schema_frame
 from coursekit.verify import table_fingerprint
+from tests.conftest import REPO
 
 ROWS = 500
 ALL_COLUMNS = ("order_id", "customer_id", "country", "ordered_at", "amount", "shipped_at", "refunded_at")
@@ -313,3 +317,103 @@ def test_a_step_that_would_orphan_child_rows_is_refused():
     with pytest.raises(MigrationError, match="1 row.* of order_items pointing at no row of orders.*version 0"):
         Migrator(engine, (orphaning,)).upgrade()
     assert (state(engine), items(engine)) == before
+
+
+# --- Lesson 04's batched backfill, as the notebook defines it, resumed after faults ----------------------------
+
+LESSON_04 = REPO / "notebooks" / "04-backfill-in-batches.ipynb"
+BACKFILL_FUNCTIONS = ("def start_job", "def backfill_batch", "def run_backfill")
+BACKFILL_ROWS, BACKFILL_BATCH = 500, 40
+BACKFILL_BATCHES = 13  # the last one short
+
+
+def lesson_04_backfill(batch_size=BACKFILL_BATCH):
+    """The lesson's settings cell and the cells that define its backfill functions, run in a fresh namespace."""
+    if not LESSON_04.exists():
+        pytest.skip("lesson 04 (notebooks/04-backfill-in-batches.ipynb) is not written yet")
+    cells = [cell.source for cell in nbformat.read(LESSON_04, as_version=4).cells if cell.cell_type == "code"]
+    wanted = [source for source in cells if "STATUS_RULE =" in source or any(f in source for f in BACKFILL_FUNCTIONS)]
+    namespace = {}
+    for source in wanted:
+        exec(compile(source, str(LESSON_04), "exec"), namespace)  # noqa: S102 - the course's own notebook
+    missing = [name for name in BACKFILL_FUNCTIONS if name.removeprefix("def ") not in namespace]
+    if missing:
+        pytest.skip(f"lesson 04 no longer defines {missing} in its cells")
+    namespace["BATCH"] = batch_size
+    namespace["tqdm"] = functools.partial(namespace["tqdm"], disable=True)
+    return namespace
+
+
+def backfill_shop(url):
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(text(CREATE_ORDERS))
+        insert_orders(conn, generate_orders(BACKFILL_ROWS))
+        conn.execute(text("ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'"))
+    return engine
+
+
+def backfill_state(engine, status_rule):
+    """Every original column of every order, and how many orders do not (yet) have their rule's status."""
+    with engine.connect() as conn:
+        fingerprint = table_fingerprint(conn, "orders", ALL_COLUMNS)
+        wrong = conn.execute(text(f"SELECT count(*) FROM orders WHERE status <> {status_rule}")).scalar_one()
+        batches = conn.execute(text("SELECT batches FROM backfill_progress WHERE job = 'status'")).scalar()
+    return fingerprint, wrong, batches
+
+
+def backfill_faults():
+    batches = BACKFILL_BATCHES
+    for batch in (1, 2, batches // 2, batches):
+        yield pytest.param("crash", batch, id=f"simulated-crash-in-batch{batch}")
+    for statement in (1, 2, 3, 4, 7, 10, 20, 3 * batches - 1):
+        for how in ("raise", "close"):
+            yield pytest.param(how, statement, id=f"{how}-at-statement{statement}")
+
+
+@pytest.mark.parametrize("how, where", list(backfill_faults()))
+def test_lesson_04_backfill_resumes_after_a_fault_without_losing_a_row(tmp_path, how, where):
+    backfill = lesson_04_backfill()
+    engine = backfill_shop(f"sqlite:///{tmp_path / 'shop.db'}")
+    with engine.connect() as conn:
+        before = table_fingerprint(conn, "orders", ALL_COLUMNS)
+    seen, injected = [], []
+
+    def fail_at_statement(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+        if len(seen) == where:
+            injected.append(statement)
+            if how == "close":
+                conn.connection.driver_connection.close()
+            else:
+                raise ConnectionResetError("injected: the connection was lost")
+
+    if how != "crash":
+        event.listen(engine, "before_cursor_execute", fail_at_statement)
+    with pytest.raises(Exception):  # noqa: B017 - the lesson's SimulatedCrash, or whatever the driver says
+        backfill["run_backfill"](engine, crash_in_batch=where if how == "crash" else None)
+    if how != "crash":
+        event.remove(engine, "before_cursor_execute", fail_at_statement)
+        assert len(injected) == 1
+    with engine.connect() as conn:
+        assert table_fingerprint(conn, "orders", ALL_COLUMNS) == before, "no row lost or changed by the fault"
+    backfill["run_backfill"](engine)  # resume
+    assert backfill_state(engine, backfill["STATUS_RULE"]) == (before, 0, BACKFILL_BATCHES)
+
+
+def test_lesson_04_backfill_survives_a_crash_in_every_run(tmp_path):
+    """Crash inside the second batch of every run, again and again: each run still moves on, and it finishes."""
+    backfill = lesson_04_backfill()
+    engine = backfill_shop(f"sqlite:///{tmp_path / 'shop.db'}")
+    with engine.connect() as conn:
+        before = table_fingerprint(conn, "orders", ALL_COLUMNS)
+    crashes = 0
+    while True:
+        try:
+            backfill["run_backfill"](engine, crash_in_batch=2)
+            break
+        except backfill["SimulatedCrash"]:
+            crashes += 1
+            assert crashes < BACKFILL_BATCHES, "each run commits at least one batch"
+    assert crashes == BACKFILL_BATCHES - 1  # every run but the last commits one batch, then crashes
+    assert backfill_state(engine, backfill["STATUS_RULE"]) == (before, 0, BACKFILL_BATCHES)
