@@ -131,3 +131,53 @@ def test_hostile_identifiers_are_quoted_as_names(shop, hostile):
                 table_fingerprint(conn, "orders", ("order_id", hostile))
     assert quoted in (hostile, f'"{hostile}"') or quoted == '"' + hostile.replace('"', '""') + '"'
     intact(shop, before)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_order_id_typed_into_the_stepper_box(shop, hostile):
+    stepper = MigrationStepper(Migrator(shop, ORDER_STEPS))
+    stepper.toggles[0].value = True
+    before = intact(shop)
+    stepper.order_box.value, stepper.status_box.value = hostile, "shipped"
+    stepper.write_button.click()
+    assert "There is no order" in stepper.last_message, "an id that matches nothing changes nothing, and says so"
+    stepper.order_box.value, stepper.status_box.value = hostile, hostile  # both boxes at once
+    stepper.write_button.click()
+    assert "There is no order" in stepper.last_message or "Type a status" in stepper.last_message
+    with shop.connect() as conn:
+        statuses = conn.execute(text("SELECT DISTINCT status FROM orders")).scalars().all()
+    assert statuses == ["pending"]
+    intact(shop, before)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_upgrade_and_downgrade_targets_are_refused(shop, hostile):
+    before = intact(shop)
+    migrator = Migrator(shop, ORDER_STEPS)
+    for move in (migrator.upgrade, migrator.downgrade, migrator.go_to):
+        with pytest.raises(MigrationError, match="There is no version .*versions 0 .* to 4"):
+            move(hostile)
+    assert migrator.current() == 0 and migrator.history == []
+    intact(shop, before)
+
+
+@pytest.mark.parametrize("hostile", [name for name in HOSTILE if name not in EXISTING_TABLES])
+def test_hostile_table_names_for_loading_are_refused(shop, hostile):
+    before = intact(shop)
+    with shop.begin() as conn, pytest.raises((LookupError, ValueError), match="no table .* to load into|without NUL"):
+        insert_orders(conn, [("ORD-9999999", "C-1", "DE", "2025-01-01", 1.0, None, None)], table=hostile)
+    intact(shop, before)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_values_loaded_as_data_are_stored_literally(shop, hostile):
+    before = intact(shop)
+    row = (f"NEW-{hostile}", hostile, hostile, hostile, 1.0, hostile, None)
+    with shop.begin() as conn:
+        insert_orders(conn, [row])
+    with shop.connect() as conn:
+        stored = conn.execute(text("SELECT * FROM orders WHERE order_id = :id"), {"id": row[0]}).one()
+        conn.execute(text("DELETE FROM orders WHERE order_id = :id"), {"id": row[0]})
+        conn.commit()
+    assert tuple(stored) == row
+    intact(shop, before)
