@@ -11,7 +11,7 @@ def run(*command):
 
 
 def test_python_code_is_ruff_clean():
-    folders = [name for name in ("coursekit", "tests", "benchmarks") if (REPO / name).is_dir()]
+    folders = [name for name in ("coursekit", "tests", "benchmarks", "migrations") if (REPO / name).is_dir()]
     result = run(sys.executable, "-m", "ruff", "check", *folders)
     assert result.returncode == 0, result.stdout + result.stderr
 
