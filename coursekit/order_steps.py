@@ -8,6 +8,10 @@ PostgreSQL adds the constraint in place (the step's ``dialects`` entry). The SQL
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
+from coursekit.dataset import generate_orders, insert_orders
+from coursekit.db import make_engine
 from coursekit.migrations import Step
 
 ALLOWED_STATUSES = ("pending", "shipped", "refunded", "cancelled")
@@ -79,3 +83,15 @@ ORDER_STEPS = (
         downgrade=("DROP INDEX ix_orders_status",),
     ),
 )
+
+
+def create_shop(url: str = "sqlite:///:memory:", rows: int = 1_000):
+    """An engine on ``url`` holding ``orders`` as first built (version 0), loaded with ``rows`` generated orders.
+
+    For tests, exercise checks and benchmarks: the lessons create their table in a cell of their own.
+    """
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(CREATE_ORDERS))
+        insert_orders(conn, generate_orders(rows))
+    return engine

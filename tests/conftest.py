@@ -5,6 +5,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from coursekit.schema import rules_frame, schema_frame
+from coursekit.verify import table_fingerprint
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
@@ -15,3 +18,10 @@ def memory_engine():
     engine = create_engine("sqlite:///:memory:")
     yield engine
     engine.dispose()
+
+
+def snapshot(engine, table="orders"):
+    """What a migration test compares: the columns, the rules, and a fingerprint of every order's id and amount."""
+    with engine.connect() as conn:
+        fingerprint = table_fingerprint(conn, table, ("order_id", "amount"))
+    return schema_frame(engine, table).to_dict("records"), rules_frame(engine, table).to_dict("records"), fingerprint

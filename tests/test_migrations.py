@@ -5,27 +5,16 @@ import itertools
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from coursekit.dataset import generate_orders, insert_orders
+from coursekit.dataset import generate_orders
 from coursekit.migrations import MigrationError, Migrator, Step, enable_transactional_ddl
-from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
-from coursekit.schema import rules_frame, schema_frame
-from coursekit.verify import table_fingerprint
+from coursekit.order_steps import ORDER_STEPS, create_shop
+from tests.conftest import snapshot
 
 ROWS = 300
 
 
 def shop_engine(rows=ROWS):
-    engine = create_engine("sqlite:///:memory:")
-    with engine.begin() as conn:
-        conn.execute(text(CREATE_ORDERS))
-        insert_orders(conn, generate_orders(rows))
-    return engine
-
-
-def snapshot(engine):
-    with engine.connect() as conn:
-        fingerprint = table_fingerprint(conn, "orders", ("order_id", "amount"))
-    return schema_frame(engine).to_dict("records"), rules_frame(engine).to_dict("records"), fingerprint
+    return create_shop(rows=rows)
 
 
 @pytest.fixture(scope="module")

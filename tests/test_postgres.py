@@ -13,14 +13,10 @@ from nbclient import NotebookClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from coursekit.dataset import generate_orders, insert_orders
-from coursekit.db import make_engine
 from coursekit.migrations import MigrationError, Migrator
-from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
-from coursekit.schema import rules_frame, schema_frame
+from coursekit.order_steps import ORDER_STEPS, create_shop
 from coursekit.stepper import MigrationStepper
-from coursekit.verify import table_fingerprint
-from tests.conftest import REPO
+from tests.conftest import REPO, snapshot
 from tests.servers import POSTGRES_URL
 
 pytestmark = pytest.mark.server
@@ -52,17 +48,7 @@ def schema_url(server):
 
 
 def shop(url, rows=200):
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(CREATE_ORDERS))
-        insert_orders(conn, generate_orders(rows))
-    return engine
-
-
-def snapshot(engine):
-    with engine.connect() as conn:
-        fingerprint = table_fingerprint(conn, "orders", ("order_id", "amount"))
-    return schema_frame(engine).to_dict("records"), rules_frame(engine).to_dict("records"), fingerprint
+    return create_shop(url, rows)
 
 
 def test_every_version_reachable_from_every_other_on_postgresql(schema_url):

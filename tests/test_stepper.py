@@ -5,20 +5,15 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from coursekit.dataset import generate_orders, insert_orders
 from coursekit.db import make_engine
 from coursekit.migrations import Migrator
-from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
+from coursekit.order_steps import ORDER_STEPS, create_shop
 from coursekit.stepper import MigrationStepper
 
 
 @pytest.fixture
 def stepper():
-    engine = make_engine("sqlite:///:memory:")
-    with engine.begin() as conn:
-        conn.execute(text(CREATE_ORDERS))
-        insert_orders(conn, generate_orders(200))
-    return MigrationStepper(Migrator(engine, ORDER_STEPS))
+    return MigrationStepper(Migrator(create_shop(rows=200), ORDER_STEPS))
 
 
 def states(stepper):

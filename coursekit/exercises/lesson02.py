@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
-from coursekit.dataset import generate_orders, insert_orders
 from coursekit.exercises import SCRATCH_ROWS, Verdict
-from coursekit.migrations import MigrationError, Migrator, Step, enable_transactional_ddl
-from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
+from coursekit.migrations import MigrationError, Migrator, Step
+from coursekit.order_steps import ORDER_STEPS, create_shop
 from coursekit.schema import rules_frame, schema_frame
 from coursekit.verify import table_fingerprint
 
@@ -31,14 +30,6 @@ def check_steps_to_undo(steps_to_undo) -> Verdict:
     if chosen & {1, 2}:
         return Verdict(False, "steps 1 and 2 can stay applied: turning step 3 off leaves the database at version 2.")
     return Verdict(True, "undo 4 then 3, change step 3, apply both again. In production, add a step 5 instead.")
-
-
-def _scratch_database():
-    engine = enable_transactional_ddl(create_engine("sqlite:///:memory:"))
-    with engine.begin() as conn:
-        conn.execute(text(CREATE_ORDERS))
-        insert_orders(conn, generate_orders(SCRATCH_ROWS))
-    return engine
 
 
 def _snapshot(engine):
@@ -66,7 +57,7 @@ def check_priority_step(priority_step) -> Verdict:
     if not downgrade:
         return Verdict(False, "the downgrade is empty: a step must say how to undo itself.")
     step = Step(priority_step.name, upgrade, downgrade)
-    engine = _scratch_database()
+    engine = create_shop(rows=SCRATCH_ROWS)
     migrator = Migrator(engine, (*ORDER_STEPS, step))
     try:
         migrator.upgrade(4)
