@@ -5,8 +5,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from coursekit.dataset import generate_orders, insert_orders
+from coursekit.db import make_engine
 from coursekit.migrations import MigrationError, Migrator
 from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
+from coursekit.stepper import MigrationStepper
 from coursekit.verify import table_fingerprint
 
 
@@ -82,3 +84,16 @@ def test_loading_no_rows_loads_nothing():
     with engine.begin() as conn:
         assert insert_orders(conn, []) == 0
         assert conn.execute(text("SELECT count(*) FROM orders")).scalar_one() == 20
+
+
+def test_writing_a_status_after_the_table_is_gone_says_which_cell_to_run():
+    engine = make_engine("sqlite:///:memory:")
+    with engine.begin() as conn:
+        conn.execute(text(CREATE_ORDERS))
+        insert_orders(conn, generate_orders(5))
+    stepper = MigrationStepper(Migrator(engine, ORDER_STEPS))
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE orders"))
+    stepper.write_status("ORD-0000001", "shipped")
+    assert "There is no table 'orders'" in stepper.last_message
+    assert "Run the cell that creates it first, or Restart & Run All" in stepper.last_message
