@@ -1,0 +1,121 @@
+"""Lesson 07's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
+
+The learner writes a revision's ``upgrade()`` and ``downgrade()`` with Alembic's ``op``; the checks run them on
+a scratch database of their own, migrated to head by the course's revisions, as Alembic would run a revision.
+"""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import inspect
+
+from coursekit.alembic_setup import alembic_config
+from coursekit.dataset import generate_orders, insert_orders
+from coursekit.db import make_engine
+from coursekit.exercises import Verdict, first_line
+from coursekit.migrations import enable_transactional_ddl
+from coursekit.models import metadata
+from coursekit.schema import rules_frame, schema_frame
+from coursekit.verify import table_fingerprint
+
+SCRATCH_ALEMBIC_ROWS = 200  # enough for every status: about 10 of them refunded
+
+
+def scratch_database_at(revision: str = "head", rows: int = SCRATCH_ALEMBIC_ROWS):
+    """A fresh in-memory database migrated by the course's revisions to ``revision``, with ``rows`` orders."""
+    engine = enable_transactional_ddl(make_engine("sqlite:///:memory:"))
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        insert_orders(conn, generate_orders(rows))
+        command.upgrade(alembic_config(conn), revision)
+    return engine
+
+
+def run_as_revision(engine, function) -> None:
+    """Run ``function`` (an ``upgrade`` or ``downgrade``) with Alembic's ``op`` bound to ``engine``."""
+    with engine.begin() as conn:
+        context = MigrationContext.configure(conn, opts={"target_metadata": metadata, "render_as_batch": True})
+        with Operations.context(context):
+            function()
+
+
+def _snapshot(engine, columns=("order_id", "amount")):
+    """Schema, rules and fingerprint of orders; None when a learner's revision left no such table or column."""
+    try:
+        with engine.connect() as conn:
+            fingerprint = table_fingerprint(conn, "orders", columns)
+    except LookupError:
+        return None
+    return schema_frame(engine).to_dict("records"), rules_frame(engine).to_dict("records"), fingerprint
+
+
+def _columns(engine) -> dict:
+    return {column["name"]: column for column in inspect(engine).get_columns("orders")}
+
+
+def _run(engine, function, name: str) -> str | None:
+    """None when ``function`` ran; else what went wrong, for the verdict."""
+    try:
+        run_as_revision(engine, function)
+    except Exception as error:  # a learner's wrong revision is an answer to explain, not a crash
+        return f"your {name}() raised {first_line(error)}"
+    return None
+
+
+def _both_callable(upgrade, downgrade) -> Verdict | None:
+    for name, function in (("upgrade", upgrade), ("downgrade", downgrade)):
+        if not callable(function):
+            return Verdict(False, f"define a function `{name}()` (no arguments) that uses op, and run its cell first.")
+    return None
+
+
+def check_currency_revision(upgrade, downgrade) -> Verdict:
+    """Exercise 1: revision 0006 adds ``currency``, NOT NULL with database default 'EUR'; its downgrade undoes it."""
+    if (refused := _both_callable(upgrade, downgrade)) is not None:
+        return refused
+    engine = scratch_database_at("head")
+    before = _snapshot(engine)
+    if problem := _run(engine, upgrade, "upgrade"):
+        return Verdict(False, problem + ". Use op.add_column('orders', sa.Column(...)).")
+    column = _columns(engine).get("currency")
+    if column is None:
+        return Verdict(False, f"after your upgrade, orders has no column `currency` (it has {list(_columns(engine))}).")
+    if column["nullable"]:
+        return Verdict(False, "`currency` accepts NULL: add nullable=False (allowed, because it has a default).")
+    if "EUR" not in str(column["default"] or ""):
+        return Verdict(False, f"`currency` has database default {column['default']!r}; use server_default='EUR'.")
+    with engine.connect() as conn:
+        values = conn.exec_driver_sql("SELECT DISTINCT currency FROM orders").scalars().all()
+    if values != ["EUR"]:
+        return Verdict(False, f"existing orders read {values}; every one should read 'EUR'.")
+    if problem := _run(engine, downgrade, "downgrade"):
+        return Verdict(False, problem + ". Drop the column the upgrade added: op.drop_column('orders', 'currency').")
+    if _snapshot(engine) != before:
+        return Verdict(False, "after your downgrade the database is not as it was at head. Undo exactly the upgrade.")
+    return Verdict(True, "upgrade adds currency for every order, downgrade gives back the schema of head.")
+
+
+def check_rename_revision(upgrade, downgrade) -> Verdict:
+    """Exercise 2: rename ``amount`` to ``total`` keeping every value (not autogenerate's drop + add), and back."""
+    if (refused := _both_callable(upgrade, downgrade)) is not None:
+        return refused
+    engine = scratch_database_at("head")
+    before = _snapshot(engine)
+    if problem := _run(engine, upgrade, "upgrade"):
+        return Verdict(False, problem + ". Inside op.batch_alter_table('orders'), use alter_column(...).")
+    columns = _columns(engine)
+    if "total" not in columns:
+        return Verdict(False, f"after your upgrade, orders has no column `total` (it has {list(columns)}).")
+    if "amount" in columns:
+        return Verdict(False, "`amount` is still there: rename it rather than adding a second column.")
+    with engine.connect() as conn:
+        totals = table_fingerprint(conn, "orders", ("order_id", "total"))
+    if totals != before[2]:
+        return Verdict(False, "the totals are not the old amounts: a rename keeps every value, drop + add loses them.")
+    if problem := _run(engine, downgrade, "downgrade"):
+        return Verdict(False, problem + ". Rename total back to amount the same way.")
+    if _snapshot(engine) != before:
+        return Verdict(False, "after your downgrade the database is not as at head: rename total back to amount.")
+    return Verdict(True, "every amount survives as a total; the downgrade gives back the schema and values of head.")
