@@ -6,6 +6,7 @@ For reading without a kernel. Nothing is executed: the pages show exactly what t
 from __future__ import annotations
 
 import html
+import re
 import sys
 from pathlib import Path
 
@@ -28,6 +29,11 @@ table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #ddd;padding:.3e
 """
 
 
+def inline_html(markdown_text: str) -> str:
+    """Escape a line of the lesson card for HTML, keeping its `code` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(markdown_text))
+
+
 def build_site(target: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
     """Write one HTML page per notebook (the start page included) and ``index.html``; return the pages."""
     target.mkdir(parents=True, exist_ok=True)
@@ -39,8 +45,8 @@ def build_site(target: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
         page.write_text(body.replace('.ipynb"', '.html"'), encoding="utf-8")  # links between lessons
         pages.append(page)
     rows = "\n".join(
-        f'<tr><td><a href="{html.escape(page.name)}">{html.escape(lesson.title)}</a></td>'
-        + "".join(f"<td>{html.escape(lesson.facts.get(key, ''))}</td>" for key in ("Time", "Level", "Prerequisites"))
+        f'<tr><td><a href="{html.escape(page.name)}">{inline_html(lesson.title)}</a></td>'
+        + "".join(f"<td>{inline_html(lesson.facts.get(key, ''))}</td>" for key in ("Time", "Level", "Prerequisites"))
         + "</tr>"
         for lesson, page in zip(lessons(notebooks, include_index=True), pages, strict=True)
     )

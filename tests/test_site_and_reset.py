@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from coursekit.catalog import lessons
-from coursekit.site import build_site
+from coursekit.site import build_site, inline_html
 from tests.conftest import REPO
 
 
@@ -15,8 +15,10 @@ def test_site_has_every_lesson_linked_from_the_index(tmp_path):
     index = (tmp_path / "site" / "index.html").read_text()
     assert len(pages) == len(lessons(include_index=True)) >= 3
     for lesson in lessons(include_index=True):
-        assert html.escape(lesson.title) in index, lesson.title  # titles may hold quotes, e.g. lesson 03
+        assert inline_html(lesson.title) in index, lesson.title  # titles may hold quotes, e.g. lesson 03
         assert html.escape(lesson.facts.get("Time", "")) in index, lesson.path.name
+    assert "`" not in index, "Markdown code spans become <code>"
+    assert inline_html("a `b` & <c>") == "a <code>b</code> &amp; &lt;c&gt;"
     for link in re.findall(r'href="([^"]+)"', index):
         assert (tmp_path / "site" / link).is_file(), link
     lesson_01 = (tmp_path / "site" / "01-add-a-status-column.html").read_text()
