@@ -5,40 +5,46 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from coursekit.catalog import lessons
-from coursekit.site import build_site, inline_html
+from coursekit.site import inline_html
 from tests.conftest import REPO
 
 
-def test_site_has_every_lesson_linked_from_the_index(tmp_path):
-    pages = build_site(tmp_path / "site")
-    index = (tmp_path / "site" / "index.html").read_text()
-    assert len(pages) == len(lessons(include_index=True)) >= 3
-    for lesson in lessons(include_index=True):
-        assert inline_html(lesson.title) in index, lesson.title  # titles may hold quotes, e.g. lesson 03
-        assert html.escape(lesson.facts.get("Time", "")) in index, lesson.path.name
-    assert "`" not in index, "Markdown code spans become <code>"
-    assert inline_html("a `b` & <c>") == "a <code>b</code> &amp; &lt;c&gt;"
-    for link in re.findall(r'href="([^"]+)"', index):
-        assert (tmp_path / "site" / link).is_file(), link
-    lesson_01 = (tmp_path / "site" / "01-add-a-status-column.html").read_text()
-    assert "loaded 1,000 orders" in lesson_01, "recorded outputs are in the page"
-
-
-def test_links_between_pages_resolve(tmp_path):
-    for page in build_site(tmp_path):
-        for link in re.findall(r'href="([^"#]+)', page.read_text()):
-            if not link.startswith(("http:", "https:", "mailto:", "data:")):
-                assert (tmp_path / link).is_file(), f"{page.name} links to {link}"
-
-
-def test_make_site_runs_the_builder_from_the_command_line(tmp_path):
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The site built once, the way `make site` builds it: the builder's command line."""
     assert "$(BIN)/python -m coursekit.site $(SITE)" in (REPO / "Makefile").read_text()
-    result = subprocess.run([sys.executable, "-m", "coursekit.site", str(tmp_path / "out")], cwd=REPO,
+    target = tmp_path_factory.mktemp("site")
+    result = subprocess.run([sys.executable, "-m", "coursekit.site", str(target)], cwd=REPO,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert f"wrote {len(lessons(include_index=True))} lessons" in result.stdout
-    assert (tmp_path / "out" / "index.html").is_file()
+    return target
+
+
+def test_site_has_every_lesson_linked_from_the_index(site):
+    index = (site / "index.html").read_text()
+    assert len(list(site.glob("[0-9][0-9]-*.html"))) == len(lessons(include_index=True)) >= 3
+    for lesson in lessons(include_index=True):
+        assert inline_html(lesson.title) in index, lesson.title  # titles may hold quotes, e.g. lesson 03
+        assert html.escape(lesson.facts.get("Time", "")) in index, lesson.path.name
+        assert f'href="{lesson.path.with_suffix(".html").name}"' in index
+    assert "`" not in index, "Markdown code spans become <code>"
+    lesson_01 = (site / "01-add-a-status-column.html").read_text()
+    assert "loaded 1,000 orders" in lesson_01, "recorded outputs are in the page"
+
+
+def test_links_in_every_page_resolve(site):
+    for page in site.glob("*.html"):
+        for link in re.findall(r'href="([^"#]+)', page.read_text()):
+            if not link.startswith(("http:", "https:", "mailto:", "data:")):
+                assert (site / link).is_file(), f"{page.name} links to {link}"
+
+
+def test_inline_html_escapes_and_keeps_code_spans():
+    assert inline_html("a `b` & <c>") == "a <code>b</code> &amp; &lt;c&gt;"
 
 
 def clone_of_the_course(tmp_path):
