@@ -51,6 +51,8 @@ def build_site(target: Path, notebooks: Path = NOTEBOOKS) -> list[Path]:
         for lesson, page in zip(lessons(notebooks, include_index=True), pages, strict=True)
     )
     (target / "index.html").write_text(INDEX_TEMPLATE.format(rows=rows), encoding="utf-8")
+    for stale in set(target.glob("[0-9][0-9]-*.html")) - set(pages):  # a lesson renamed or removed since last time
+        stale.unlink()
     return pages
 
 

@@ -2,13 +2,14 @@
 
 import html
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 
 from coursekit.catalog import lessons
-from coursekit.site import inline_html
+from coursekit.site import build_site, inline_html
 from tests.conftest import REPO
 
 
@@ -41,6 +42,19 @@ def test_links_in_every_page_resolve(site):
         for link in re.findall(r'href="([^"#]+)', page.read_text()):
             if not link.startswith(("http:", "https:", "mailto:", "data:")):
                 assert (site / link).is_file(), f"{page.name} links to {link}"
+
+
+def test_a_rebuild_drops_pages_of_lessons_that_are_gone(tmp_path):
+    notebooks, target = tmp_path / "notebooks", tmp_path / "site"
+    notebooks.mkdir()
+    shutil.copy(REPO / "notebooks" / "01-add-a-status-column.ipynb", notebooks)
+    target.mkdir()
+    (target / "07-an-old-name.html").write_text("old")
+    (target / "notes.html").write_text("not ours")
+    pages = build_site(target, notebooks)
+    assert [page.name for page in pages] == ["01-add-a-status-column.html"]
+    assert sorted(target.glob("*.html")) == [target / "01-add-a-status-column.html", target / "index.html",
+                                             target / "notes.html"]
 
 
 def test_inline_html_escapes_and_keeps_code_spans():
