@@ -37,9 +37,10 @@ def _date_strings(days: int) -> list[str]:
 
 def _lookup(table: list, indexes: np.ndarray, present: np.ndarray | None = None) -> list:
     """``table[i]`` for each index (``None`` where ``present`` is false): the fast way to build a column of strings."""
-    if present is None:
-        return [table[i] for i in indexes.tolist()]
-    return [table[i] if keep else None for i, keep in zip(indexes.tolist(), present.tolist(), strict=True)]
+    column = np.array(table, dtype=object)[indexes]
+    if present is not None:
+        column[~present] = None
+    return column.tolist()
 
 
 def _order_ids(n: int) -> list[str]:
