@@ -1,8 +1,10 @@
 """Failures injected part-way through every migration step leave the database exactly as before the step.
 
-Three kinds of fault, in both directions of every step: an exception after k of the step's statements;
-the database interrupted after n rows' worth of work inside a statement (the backfill, the rebuild's copy);
-and the connection closed mid-transaction on a file-backed database, checked from a new connection.
+Kinds of fault, in both directions of every step: an exception after k of the step's statements; the database
+interrupted after n rows' worth of work inside a statement, or its k-th row write refused by a trigger (the backfill,
+the rebuild's copy); the connection closed or lost at any statement of the step's transaction, or the process killed
+before commit, on a file-backed database checked from a new connection; the rebuild with foreign keys on. Then
+lesson 04's batched backfill, taken from the notebook's cells, resumed after faults. No row may be lost.
 """
 
 import functools
