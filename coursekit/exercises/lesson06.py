@@ -14,6 +14,7 @@ from pathlib import Path
 from coursekit.dataset import COLUMNS, generate_orders, insert_orders
 from coursekit.db import make_engine
 from coursekit.exercises import Verdict, first_line
+from coursekit.verify import quote_identifier
 
 SCRATCH_ROWS = 200  # enough for a few refunded orders
 ORDERS_TABLE = (
@@ -48,7 +49,8 @@ def database_contents(engine) -> tuple:
     with engine.connect() as conn:
         schema = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_schema ORDER BY type, name").all()
         tables = [name for kind, name, _ in schema if kind == "table"]
-        rows = {table: conn.exec_driver_sql(f'SELECT * FROM "{table}" ORDER BY 1').all() for table in tables}
+        rows = {table: conn.exec_driver_sql(f"SELECT * FROM {quote_identifier(conn, table)} ORDER BY 1").all()
+                for table in tables}
     return [tuple(entry) for entry in schema], {table: [tuple(row) for row in rows[table]] for table in tables}
 
 
