@@ -53,7 +53,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 lint: setup
-	$(BIN)/ruff check coursekit tests benchmarks
+	$(BIN)/ruff check coursekit tests benchmarks migrations
 	$(BIN)/nbqa ruff notebooks
 
 clean:
