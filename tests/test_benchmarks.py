@@ -1,14 +1,41 @@
-"""The benchmark code runs (at small sizes) and writes its figures as JSON, so it cannot rot unnoticed."""
+"""The benchmark code runs (at tiny sizes) and writes its figures as JSON, so it cannot rot unnoticed.
+
+These are not timing tests: no figure is compared with a limit, so a slow machine cannot fail them.
+"""
 
 import json
 
-from benchmarks.run import main
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from benchmarks import run
+from benchmarks.run import bench_notebooks, bench_stepper, main, table
 
 
-def test_quick_benchmark_prints_a_table_and_writes_json(tmp_path, capsys):
+def test_quick_benchmark_prints_one_table_and_writes_the_same_figures_as_json(tmp_path, capsys):
     output = tmp_path / "bench.json"
     results = main(["--quick", "--output", str(output)])
     assert json.loads(output.read_text()) == json.loads(json.dumps(results))
     printed = capsys.readouterr().out
+    assert table(results) in printed
     assert "generator + load vs raw executemany" in printed and "stepper click at 1,000 rows" in printed
-    assert results["generator"]["ratio"] > 0 and results["stepper"][0]["clicks"] == 7
+    assert results["generator"]["rows"] == 1_000 and results["generator"]["ratio"] > 0
+    assert results["add_column"]["ratio"] > 0 and results["backfill"]["batched_rows_per_s"] > 0
+
+
+def test_stepper_figures_are_skipped_by_name_when_the_stepper_is_missing(monkeypatch):
+    monkeypatch.setattr(run, "stepper_modules", lambda: None)
+    figures = bench_stepper(1_000, runs=1)
+    assert figures == {"rows": 1_000, "skipped": "stepper not available"}
+    assert run.stepper_line(figures) == ("stepper click at 1,000 rows", "stepper not available")
+
+
+def test_notebook_timing_runs_a_copy_and_leaves_the_file_alone(tmp_path):
+    path = tmp_path / "01-tiny.ipynb"
+    notebook = new_notebook(cells=[new_code_cell("print(6 * 7)")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    before = path.read_text()
+    seconds = bench_notebooks(runs=1, folder=tmp_path)
+    assert list(seconds) == ["01-tiny.ipynb"] and seconds["01-tiny.ipynb"] > 0
+    assert path.read_text() == before
