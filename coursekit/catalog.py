@@ -6,6 +6,7 @@ never disagree with the lessons.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +26,10 @@ def lesson_card(path: Path) -> Lesson:
     """A lesson's first cell holds its title, a blank line, then ``*Time: … · Level: … · Prerequisites: …*``."""
     lines = nbformat.read(path, as_version=4).cells[0].source.splitlines()
     title = lines[0].lstrip("# ").strip()
+    facts_line = " ".join(itertools.takewhile(str.strip, lines[2:]))  # the facts may wrap over several lines
     facts = {}
-    if len(lines) > 2 and ":" in lines[2]:
-        facts = dict(part.strip(" *").split(": ", 1) for part in lines[2].split("·"))
+    if facts_line.startswith("*Time:"):
+        facts = dict(part.strip(" *").split(": ", 1) for part in facts_line.split(" · "))
     return Lesson(Path(path), title, facts)
 
 
