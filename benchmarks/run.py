@@ -173,10 +173,17 @@ def execute_copy(path: Path) -> None:
     NotebookClient(notebook, timeout=600, resources={"metadata": {"path": str(path.parent)}}).execute()
 
 
+def notebook_seconds(path: Path, runs: int) -> float | str:
+    """Median seconds to execute one notebook, kernel start-up included; a failing notebook is reported, not timed."""
+    try:
+        return median_of(runs, lambda: execute_copy(path))
+    except Exception as error:  # another lesson's failure must not stop the whole benchmark
+        return f"failed: {type(error).__name__}"
+
+
 def bench_notebooks(runs: int, folder: Path = REPO / "notebooks") -> dict:
     """Median seconds to execute each lesson notebook, kernel start-up included."""
-    return {path.name: median_of(runs, lambda path=path: execute_copy(path))
-            for path in sorted(folder.glob("[0-9][0-9]-*.ipynb"))}
+    return {path.name: notebook_seconds(path, runs) for path in sorted(folder.glob("[0-9][0-9]-*.ipynb"))}
 
 
 # What `make test` runs after its set-up (the Makefile's XDIST default: two workers, one file per worker at a time).
@@ -238,7 +245,8 @@ def table(results: dict) -> str:
         ("backfill rows/s, batched", f"{fill['batched_rows_per_s']:,.0f} (batches of {fill['batch']:,})"),
     ]
     lines += [stepper_line(figures) for figures in results["stepper"]]
-    lines += [(f"notebook {name}", f"{seconds:.1f} s") for name, seconds in results["notebooks_s"].items()]
+    lines += [(f"notebook {name}", f"{seconds:.1f} s" if isinstance(seconds, float) else seconds)
+              for name, seconds in results["notebooks_s"].items()]
     lines += [(f"make test: {key}", f"{value:.1f} s" if isinstance(value, float) else str(value))
               for key, value in results["make_test"].items()]
     width = max(len(name) for name, _ in lines)

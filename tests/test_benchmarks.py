@@ -4,6 +4,7 @@ These are not timing tests: no figure is compared with a limit, so a slow machin
 """
 
 import json
+import re
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
@@ -39,3 +40,15 @@ def test_notebook_timing_runs_a_copy_and_leaves_the_file_alone(tmp_path):
     seconds = bench_notebooks(runs=1, folder=tmp_path)
     assert list(seconds) == ["01-tiny.ipynb"] and seconds["01-tiny.ipynb"] > 0
     assert path.read_text() == before
+
+
+def test_a_failing_notebook_is_reported_as_failed_not_fatal(tmp_path):
+    notebook = new_notebook(cells=[new_code_cell("raise RuntimeError('broken lesson')")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, tmp_path / "02-broken.ipynb")
+    results = {"generator": {"generate_and_load_s": 1.0, "raw_executemany_s": 1.0, "rows": 1, "ratio": 1.0},
+               "add_column": {"large_s": 1.0, "small_s": 1.0, "large_rows": 2, "small_rows": 1, "ratio": 1.0},
+               "backfill": {"single_rows_per_s": 1.0, "batched_rows_per_s": 1.0, "rows": 1, "batch": 1},
+               "stepper": [], "make_test": {}, "notebooks_s": bench_notebooks(runs=1, folder=tmp_path)}
+    assert results["notebooks_s"] == {"02-broken.ipynb": "failed: CellExecutionError"}
+    assert re.search(r"notebook 02-broken\.ipynb +failed: CellExecutionError", table(results))
