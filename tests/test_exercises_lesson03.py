@@ -1,3 +1,5 @@
+import sqlite3
+
 import pytest
 
 from coursekit.exercises.lesson03 import check_alter_abilities, check_items_rebuild, directly_possible
@@ -16,7 +18,9 @@ def test_lesson_03_solutions_pass_their_checks():
 
 
 def test_the_truth_comes_from_sqlite_itself():
-    assert directly_possible() == {"a", "c", "e"}
+    # SQLite 3.53 added ALTER TABLE ... ADD CONSTRAINT ... CHECK (statement d)
+    expected = {"a", "c", "e"} | ({"d"} if sqlite3.sqlite_version_info >= (3, 53) else set())
+    assert directly_possible() == expected
 
 
 @pytest.mark.parametrize(
@@ -55,6 +59,30 @@ def drops_the_table(conn):
     conn.exec_driver_sql("DROP TABLE order_items")
 
 
+NEW_ITEMS = ("CREATE TABLE {} (item_id INTEGER PRIMARY KEY, order_id TEXT NOT NULL REFERENCES orders"
+             " ON DELETE CASCADE, sku TEXT NOT NULL, quantity INTEGER NOT NULL CHECK (quantity > 0))")
+
+
+def full_copy_with_foreign_keys_on(conn):
+    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql(NEW_ITEMS.format("new_items"))
+    conn.exec_driver_sql("INSERT INTO new_items SELECT * FROM order_items")
+    conn.exec_driver_sql("DROP TABLE order_items")
+    conn.exec_driver_sql("ALTER TABLE new_items RENAME TO order_items")
+    conn.exec_driver_sql("COMMIT")
+
+
+def renames_the_old_table_first(conn):
+    conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("ALTER TABLE order_items RENAME TO old_items")
+    conn.exec_driver_sql(NEW_ITEMS.format("order_items"))
+    conn.exec_driver_sql("INSERT INTO order_items SELECT * FROM old_items")
+    conn.exec_driver_sql("DROP TABLE old_items")
+    conn.exec_driver_sql("COMMIT")
+    conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+
+
 def loses_the_reference(conn):
     conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
     conn.exec_driver_sql("BEGIN")
@@ -72,7 +100,8 @@ def loses_the_reference(conn):
     [(None, "define a function"), (lambda conn: 1 / 0, "ZeroDivisionError"), (forgets_commit, "still open"),
      (no_check, "quantity of 0 was accepted"), (leaves_foreign_keys_off, "still off"),
      (drops_the_table, "no order_items"), (naive_drop_with_foreign_keys_on, "held 3 items"),
-     (loses_the_reference, "no longer references")],
+     (loses_the_reference, "no longer references"), (full_copy_with_foreign_keys_on, "2 notes and now holds 0"),
+     (renames_the_old_table_first, "REFERENCES old_items")],
 )
 def test_wrong_rebuilds_get_a_hint(answer, hint):
     result = check_items_rebuild(answer)

@@ -48,7 +48,7 @@ def check_alter_abilities(direct) -> Verdict:
         return Verdict(False, f"write each letter in quotes, e.g. ['a']; you gave {direct!r}.")
     chosen = {letter.strip().lower() for letter in direct}
     if not chosen:
-        return Verdict(False, "the list is empty: three of the six work directly.")
+        return Verdict(False, f"the list is empty: {len(directly_possible())} of the six work directly on your SQLite.")
     if not chosen <= set(STATEMENTS):
         return Verdict(False, "choose among the letters a to f.")
     truth = directly_possible()
@@ -65,10 +65,27 @@ def _shop_for_items():
     conn.exec_driver_sql("CREATE TABLE orders (order_id TEXT PRIMARY KEY, amount REAL)")
     conn.exec_driver_sql("CREATE TABLE order_items (item_id INTEGER PRIMARY KEY, order_id TEXT NOT NULL"
                          " REFERENCES orders ON DELETE CASCADE, sku TEXT NOT NULL, quantity INTEGER NOT NULL)")
+    conn.exec_driver_sql("CREATE TABLE item_notes (note_id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL"
+                         " REFERENCES order_items ON DELETE CASCADE, note TEXT NOT NULL)")
     conn.exec_driver_sql("INSERT INTO orders VALUES ('A', 10.0), ('B', 20.0)")
     conn.exec_driver_sql("INSERT INTO order_items (order_id, sku, quantity) VALUES ('A', 'S1', 1), ('A', 'S2', 2),"
                          " ('B', 'S1', 3)")
+    conn.exec_driver_sql("INSERT INTO item_notes (item_id, note) VALUES (1, 'gift wrap'), (3, 'leave at the door')")
     return conn
+
+
+def _item_notes_problem(conn, notes_before) -> str | None:
+    """What the rebuild did to item_notes, the table that references order_items, if anything."""
+    notes_after = conn.exec_driver_sql("SELECT * FROM item_notes ORDER BY note_id").all()
+    if notes_after != notes_before:
+        return (f"item_notes held {len(notes_before)} notes and now holds {len(notes_after)}: with foreign keys on, "
+                "DROP TABLE order_items deletes its notes through ON DELETE CASCADE. Switch them off before BEGIN.")
+    schema = conn.exec_driver_sql("SELECT sql FROM sqlite_schema WHERE name = 'item_notes'").scalar_one()
+    schema = schema.replace('"', "")
+    if "REFERENCES order_items" not in schema:
+        return (f"item_notes now says {schema[schema.index('REFERENCES'):].split(' ON ')[0]}: renaming the old table "
+                "re-points the references to it. Create the new table, copy, drop the old one, then rename the new.")
+    return None
 
 
 def check_items_rebuild(rebuild_items) -> Verdict:
@@ -77,6 +94,7 @@ def check_items_rebuild(rebuild_items) -> Verdict:
         return Verdict(False, "define a function `rebuild_items(conn)` and run its cell first.")
     conn = _shop_for_items()
     before = conn.exec_driver_sql(f"SELECT {ITEMS_COLUMNS} FROM order_items ORDER BY item_id").all()
+    notes_before = conn.exec_driver_sql("SELECT * FROM item_notes ORDER BY note_id").all()
     try:
         rebuild_items(conn)
     except Exception as error:  # the learner's code failing is an answer to explain
@@ -94,6 +112,9 @@ def check_items_rebuild(rebuild_items) -> Verdict:
         return Verdict(False, f"order_items held {len(before)} items and now holds {len(after)} (or they changed).")
     if conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() != 1:
         return Verdict(False, "foreign keys are still off: switch them on again after the COMMIT.")
+    notes_problem = _item_notes_problem(conn, notes_before)
+    if notes_problem:
+        return Verdict(False, notes_problem)
     if conn.exec_driver_sql("PRAGMA foreign_key_check").all():
         return Verdict(False, "PRAGMA foreign_key_check finds broken references.")
     schema = conn.exec_driver_sql("SELECT sql FROM sqlite_schema WHERE name = 'order_items'").scalar_one()
@@ -102,5 +123,5 @@ def check_items_rebuild(rebuild_items) -> Verdict:
     try:
         conn.exec_driver_sql("INSERT INTO order_items (order_id, sku, quantity) VALUES ('A', 'S3', 0)")
     except Exception:
-        return Verdict(True, "the CHECK refuses a quantity of 0, and every item and reference survived.")
+        return Verdict(True, "the CHECK refuses a quantity of 0, and every item, note and reference survived.")
     return Verdict(False, "a quantity of 0 was accepted: add CHECK (quantity > 0) to the new table.")
