@@ -62,9 +62,10 @@ class Run:
 def _sqlite_begin(conn) -> None:
     """Take transactions over from Python's sqlite3 module, so DDL is transactional too.
 
-    By default the sqlite3 module (Python < 3.12) only opens a transaction before INSERT,
-    UPDATE or DELETE: an ALTER TABLE would run, and stay, outside any transaction. This is
-    SQLAlchemy's documented recipe: switch the module's own handling off and emit BEGIN.
+    By default, on every Python version, the sqlite3 module only opens a transaction before
+    INSERT, UPDATE, DELETE or REPLACE (Python 3.12 added an opt-in ``autocommit=False``): an
+    ALTER TABLE would run, and stay, outside any transaction. This is SQLAlchemy's documented
+    recipe: switch the module's own handling off and emit BEGIN.
     """
     driver_connection = conn.connection.driver_connection
     if driver_connection.isolation_level is not None:

@@ -1,7 +1,7 @@
 """The course's four-step migration of ``orders``, as plain SQL: lesson 02 prints and explains each step.
 
 Version 0 is the table as the shop first built it (:data:`CREATE_ORDERS`, with the data set's
-columns). Step 3 adds a CHECK constraint, which SQLite cannot add to an existing table: it rebuilds
+columns). Step 3 adds a CHECK constraint, which SQLite before 3.53 cannot add to an existing table: it rebuilds
 the table (create the new shape, copy, drop, rename), all inside the step's one transaction.
 PostgreSQL adds the constraint in place (the step's ``dialects`` entry). The SQL runs on both.
 """
