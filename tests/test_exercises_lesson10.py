@@ -1,11 +1,14 @@
 """Lesson 10's exercise checks: the solutions pass, wrong answers get a hint (exercise 3 needs PostgreSQL)."""
 
+import re
+
 import nbformat
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from coursekit.exercises.lesson10 import check_metadata_only, check_safe_not_null_order, check_try_migration
+from coursekit.order_steps import CREATE_ORDERS
 from tests.conftest import REPO
 from tests.servers import POSTGRES_URL, unreachable
 from tests.test_exercises import solutions
@@ -50,7 +53,7 @@ def test_metadata_only_answers(answer, hint):
 @pytest.mark.parametrize(
     "answer, hint",
     [(None, "as a list"), (["c", "b", "a"], "exactly once"), (["b", "c", "a", "d"], "start with the constraint"),
-     (["c", "a", "b", "d"], "validate before"), (["c", "b", "d", "a"], "drop the CHECK last"), (["c", "b", "a", "d"],
+     (["c", "a", "b", "d"], "NULL warehouse"), (["c", "b", "d", "a"], "drop the CHECK last"), (["c", "b", "a", "d"],
      "weaker lock")],
 )
 def test_safe_order_answers(answer, hint):
@@ -58,14 +61,51 @@ def test_safe_order_answers(answer, hint):
     assert hint in result.message and result.ok == (hint == "weaker lock")
 
 
+def code_cells():
+    return [cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells if cell.cell_type == "code"]
+
+
 def test_first_cell_says_how_to_start_a_missing_server(monkeypatch):
-    first_cell = next(cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells if cell.cell_type == "code")
     monkeypatch.setenv("POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:1/test")  # nothing listens on port 1
     with pytest.raises(RuntimeError) as raised:
-        exec(first_cell, {})
+        exec(code_cells()[0], {})
     message = str(raised.value)
-    assert message.startswith("No answer from PostgreSQL")
+    assert message.startswith("No answer from PostgreSQL: ") and "port 1 failed" in message  # the driver's words
     assert "pg_ctlcluster --skip-systemctl-redirect" in message and "start-stop-daemon --start" in message
+
+
+@pytest.mark.server
+@needs_postgres
+def test_first_cell_quotes_the_server_when_it_answers_but_the_database_is_missing(monkeypatch):
+    monkeypatch.setenv("POSTGRES_URL", POSTGRES_URL.rsplit("/", 1)[0] + "/no_such_database_for_lesson10")
+    with pytest.raises(RuntimeError) as raised:
+        exec(code_cells()[0], {})
+    message = str(raised.value)
+    assert 'database "no_such_database_for_lesson10" does not exist' in message.splitlines()[0]
+    assert "database named test" in message and "POSTGRES_URL" in message
+
+
+@pytest.mark.server
+@needs_postgres
+def test_without_mariadb_section_1_says_it_skips_its_mariadb_half(monkeypatch, capsys):
+    monkeypatch.setenv("MARIADB_URL", "mysql+pymysql://root@127.0.0.1:1/test")  # nothing listens on port 1
+    cells, namespace = code_cells(), {}
+    exec(cells[0], namespace)
+    exec(cells[1], namespace)
+    said = capsys.readouterr().out
+    assert said.startswith("PostgreSQL answers. No answer from MariaDB: ") and "skip its MariaDB half" in said
+    exec(next(cell for cell in cells if "MariaDB says:" in cell), namespace)
+    assert capsys.readouterr().out.startswith("Skipped: MariaDB does not answer")
+
+
+def test_every_set_not_null_in_the_lesson_is_on_a_nullable_column():
+    # SET NOT NULL on a column that is NOT NULL already shows nothing (lesson 10 once did that with orders.country).
+    text_of_lesson = "\n".join(cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells)
+    targets = set(re.findall(r"ALTER COLUMN (\w+) SET NOT NULL", text_of_lesson))
+    assert targets, "the lesson makes no column NOT NULL"
+    declared_not_null = set(re.findall(r"(\w+) \w+ NOT NULL", CREATE_ORDERS))
+    assert declared_not_null >= {"customer_id", "country"}
+    assert not targets & declared_not_null, f"already NOT NULL in CREATE_ORDERS: {targets & declared_not_null}"
 
 
 def without_timeout(engine, sql):

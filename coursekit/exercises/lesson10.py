@@ -1,9 +1,10 @@
 """Lesson 10's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
 
-Exercises 1 and 2 need no server. Exercise 3 runs the learner's function on the PostgreSQL server at
-``POSTGRES_URL``, in a scratch schema of its own (a fresh name each time, dropped afterwards), with a
-second session holding a lock. The learner's function runs in a thread that is never waited for more
-than a few seconds: the check cannot hang, even if the function waits for the lock forever.
+Exercises 1 and 2 need no server (exercise 2 makes ``orders.warehouse``, a nullable column, NOT NULL).
+Exercise 3 runs the learner's function on the PostgreSQL server at ``POSTGRES_URL``, in a scratch schema
+of its own (a fresh name each time, dropped afterwards), with a second session holding a lock. The
+learner's function runs in a thread that is never waited for more than a few seconds: the check cannot
+hang, even if the function waits for the lock forever.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for "canceling statement d
 PATIENCE_SECONDS = 5  # how long the check lets the learner's function wait before it lifts the lock
 
 WHY = {
-    "a": "a constant default is recorded in the catalogue",
+    "a": "a constant default, like any non-volatile one (now() too), is evaluated once and kept in the catalogue",
     "b": "gen_random_uuid() is volatile: every row gets its own value, so the table is rewritten",
     "c": "NOT VALID records the constraint without checking the existing rows",
     "d": "VALIDATE reads every row (under a weaker lock, but it scans the table)",
@@ -63,7 +64,7 @@ def check_metadata_only(metadata_only) -> Verdict:
 
 
 def check_safe_not_null_order(safe_order) -> Verdict:
-    """Exercise 2: NOT VALID check, validate, SET NOT NULL, drop the check."""
+    """Exercise 2, orders.warehouse made NOT NULL: NOT VALID check, validate, SET NOT NULL, drop the check."""
     letters, problem = _letters(safe_order, "safe_order")
     if problem is not None:
         return problem
@@ -72,10 +73,12 @@ def check_safe_not_null_order(safe_order) -> Verdict:
     if letters[0] != "c":
         return Verdict(False, "start with the constraint: it must exist before it can be validated or used.")
     if letters.index("b") > letters.index("a"):
-        return Verdict(False, "validate before SET NOT NULL, or SET NOT NULL scans the table under ACCESS EXCLUSIVE.")
+        return Verdict(False, "validate before SET NOT NULL, or SET NOT NULL reads every row for a NULL warehouse "
+                              "while it holds ACCESS EXCLUSIVE.")
     if letters[-1] != "d":
         return Verdict(False, "drop the CHECK last: SET NOT NULL needs the validated constraint to skip its scan.")
-    return Verdict(True, "the scan happens under VALIDATE's weaker lock; SET NOT NULL is then instant.")
+    return Verdict(True, "the scan happens under VALIDATE's weaker lock; SET NOT NULL then skips it, so it holds "
+                         "ACCESS EXCLUSIVE only for a moment (as do c and d: run them under a short lock_timeout).")
 
 
 def _postgres_url() -> str:
