@@ -7,7 +7,11 @@ The database, in order of preference:
    ``sqlite:///:memory:`` each new connection would be a new, empty database;
 2. the ``sqlalchemy.url`` option, when a Config sets it;
 3. the ``DATABASE_URL`` environment variable;
-4. ``sqlite:///:memory:``.
+4. ``sqlite:///:memory:``: a throwaway database that disappears when the command ends. On the command line, set
+   ``DATABASE_URL`` (``DATABASE_URL=sqlite:///shop.db alembic -c migrations/alembic.ini upgrade head``).
+
+On its own engine (the command line), SQLite's DDL is made transactional as in lesson 02, and Alembic is told so:
+one ``upgrade`` runs in one transaction, so a revision that fails half-way leaves nothing behind.
 
 With ``--sql`` (offline mode) nothing is connected: the SQL is written out for the same dialect instead.
 """
@@ -18,6 +22,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from coursekit.migrations import enable_transactional_ddl
 from coursekit.models import metadata
 
 config = context.config
@@ -32,7 +37,11 @@ def database_url() -> str:
 
 
 def options(dialect_name: str) -> dict:
-    """What every run shares: the model for autogenerate, and batch mode (table rebuilds) on SQLite."""
+    """What every run shares: the model autogenerate compares with, and how it writes revisions.
+
+    ``render_as_batch`` only makes *autogenerate* write ``op.batch_alter_table`` blocks on SQLite; the revisions in
+    ``versions/`` use ``op.batch_alter_table`` themselves where they need a table rebuild.
+    """
     return {
         "target_metadata": metadata,
         "render_as_batch": dialect_name == "sqlite",
@@ -55,8 +64,8 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def run_on(connection) -> None:
-    context.configure(connection=connection, **options(connection.dialect.name))
+def run_on(connection, **extra) -> None:
+    context.configure(connection=connection, **options(connection.dialect.name), **extra)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -66,9 +75,14 @@ def run_migrations_online() -> None:
     if connection is not None:
         run_on(connection)  # the caller's connection and transaction: the caller commits
         return
-    engine = create_engine(database_url(), poolclass=pool.NullPool)
+    # Our own engine (the command line). Python's sqlite3 module runs CREATE/ALTER/DROP outside any transaction, and
+    # Alembic assumes so on SQLite ("Will assume non-transactional DDL"): a failed revision would leave its half-done
+    # rebuild (_alembic_tmp_orders) behind. enable_transactional_ddl (lesson 02) makes the DDL transactional, and
+    # transactional_ddl=True tells Alembic: the whole upgrade is one transaction, rolled back as a whole on failure.
+    engine = enable_transactional_ddl(create_engine(database_url(), poolclass=pool.NullPool))
+    transactional = {"transactional_ddl": True} if engine.dialect.name == "sqlite" else {}
     with engine.connect() as connection:
-        run_on(connection)
+        run_on(connection, **transactional)
         connection.commit()
 
 

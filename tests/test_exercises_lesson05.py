@@ -49,8 +49,15 @@ def drop_column_first(conn):
 
 
 def drop_triggers_only(conn):
+    for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB 'sync_*'")
+                             ).scalars().all():
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
+
+
+def drop_every_trigger_then_the_column(conn):
     for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all():
         conn.execute(text(f'DROP TRIGGER "{name}"'))
+    conn.execute(text("ALTER TABLE orders DROP COLUMN country"))
 
 
 def drop_the_wrong_column(conn):
@@ -76,7 +83,7 @@ def empty_the_table(conn):
     [(None, "define a function"), (lambda conn: None, "still has the old column"),
      (drop_column_first, "Drop the triggers before the column"), (drop_triggers_only, "still has the old column"),
      (drop_the_wrong_column, "still has the old column"), (drop_one_trigger, "raised OperationalError"),
-     (empty_the_table, "the countries read")],
+     (empty_the_table, "the countries read"), (drop_every_trigger_then_the_column, "orders_amount_audit")],
 )
 def test_wrong_contracts_get_a_hint(answer, hint):
     result = check_contract_country(answer)

@@ -42,6 +42,15 @@ def expanded_engine(with_triggers: bool = False):
     return engine
 
 
+# A trigger on orders that has nothing to do with the rename: an audit trail of price changes. It must survive.
+AUDIT_TRIGGER = "orders_amount_audit"
+AUDIT_SQL = (
+    "CREATE TABLE amount_changes (order_id TEXT NOT NULL, old_amount REAL, new_amount REAL)",
+    f"CREATE TRIGGER {AUDIT_TRIGGER} AFTER UPDATE OF amount ON orders "
+    "BEGIN INSERT INTO amount_changes VALUES (OLD.order_id, OLD.amount, NEW.amount); END",
+)
+
+
 def _columns(conn, order_id: str):
     """``(country, country_code)`` of one order, or None when a trigger deleted it."""
     row = conn.execute(text("SELECT country, country_code FROM orders WHERE order_id = :id"),
@@ -98,10 +107,14 @@ def check_country_triggers(country_triggers) -> Verdict:
 
 
 def check_contract_country(contract_country) -> Verdict:
-    """Exercise 2: drop the sync triggers, then the old column ``country``; the data stays in ``country_code``."""
+    """Exercise 2: drop the sync triggers (only those), then the old column ``country``; the data stays in
+    ``country_code``, and the shop's audit trigger on ``amount`` keeps working."""
     if not callable(contract_country):
         return Verdict(False, "define a function `contract_country(conn)` and run its cell first.")
     engine = expanded_engine(with_triggers=True)
+    with engine.begin() as conn:
+        for statement in AUDIT_SQL:
+            conn.execute(text(statement))
     try:
         with engine.begin() as conn:
             contract_country(conn)
@@ -117,11 +130,20 @@ def check_contract_country(contract_country) -> Verdict:
         return Verdict(False, "orders still has the old column `country`; drop it (after the triggers).")
     if columns != ["order_id", "amount", "country_code"]:
         return Verdict(False, f"orders has columns {columns}; only `country` should have gone.")
-    if triggers:
-        return Verdict(False, f"triggers are left: {triggers}. Drop every sync trigger.")
+    if AUDIT_TRIGGER not in triggers:
+        return Verdict(False, f"the trigger `{AUDIT_TRIGGER}` (an audit trail of price changes) is gone too. It has "
+                              "nothing to do with the rename: drop only the sync triggers of `country`.")
+    if left := [name for name in triggers if name != AUDIT_TRIGGER]:
+        return Verdict(False, f"sync triggers are left: {left}. Drop every sync trigger of `country`.")
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO orders (order_id, amount, country_code) VALUES ('NEW-2', 1.0, 'PL')"))
+        conn.execute(text("UPDATE orders SET amount = 12.5 WHERE order_id = 'ORD-1'"))
+        audited = conn.execute(text("SELECT count(*) FROM amount_changes")).scalar_one()
         kept = dict(conn.execute(text("SELECT order_id, country_code FROM orders ORDER BY order_id")).all())
     if kept != {**COUNTRIES, "NEW-2": "PL"}:
         return Verdict(False, f"the countries read {kept}; they should be the old ones plus the new order's.")
-    return Verdict(True, "triggers first, then the column: every country kept, and v2 places orders as before.")
+    if audited != 1:
+        return Verdict(False, f"a price change left {audited} rows in amount_changes, not 1: leave the audit "
+                              f"trigger `{AUDIT_TRIGGER}` as it was.")
+    return Verdict(True, "the sync triggers first, then the column: every country kept, the audit trail still "
+                         "records price changes, and v2 places orders as before.")

@@ -12,7 +12,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-STATUS_RULE = "status IN ('pending', 'shipped', 'refunded', 'cancelled')"
+ALLOWED_STATUS_CHECK = "status IN ('pending', 'shipped', 'refunded', 'cancelled')"
 
 
 def orders_as_of_0003() -> sa.Table:
@@ -34,16 +34,18 @@ def orders_as_of_0003() -> sa.Table:
 
 
 def upgrade() -> None:
-    # SQLite cannot add a constraint to an existing table: batch mode creates the new shape, copies the rows,
-    # drops the old table and renames the new one. Other databases run a plain ALTER TABLE ... ADD CONSTRAINT.
+    # Before SQLite 3.53, ALTER TABLE cannot add a constraint to an existing table, and Alembic refuses a plain
+    # op.create_check_constraint on SQLite whatever its version. So batch mode: on SQLite it creates the new shape,
+    # copies the rows, drops the old table and renames the new one, which works on every version. Other databases
+    # run a plain ALTER TABLE ... ADD CONSTRAINT.
     # The name "status" becomes ck_orders_status through the naming convention (coursekit/models.py).
     with op.batch_alter_table("orders", copy_from=orders_as_of_0003()) as batch_op:
-        batch_op.create_check_constraint("status", STATUS_RULE)
+        batch_op.create_check_constraint("status", ALLOWED_STATUS_CHECK)
 
 
 def downgrade() -> None:
     orders = orders_as_of_0003()
-    orders.append_constraint(sa.CheckConstraint(STATUS_RULE, name="ck_orders_status"))
+    orders.append_constraint(sa.CheckConstraint(ALLOWED_STATUS_CHECK, name="ck_orders_status"))
     with op.batch_alter_table("orders", copy_from=orders) as batch_op:
         # op.f() marks the name as final: without it the convention would make it ck_orders_ck_orders_status.
         batch_op.drop_constraint(op.f("ck_orders_status"), type_="check")
