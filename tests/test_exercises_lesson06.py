@@ -4,6 +4,7 @@ import nbformat
 import pytest
 
 from coursekit.exercises.lesson06 import check_backup_is_good, check_safe_migrate
+from coursekit.migrations import enable_transactional_ddl
 from tests.conftest import REPO
 from tests.test_exercises import solutions
 
@@ -51,6 +52,30 @@ def migrate_in_one_transaction(engine, steps):
             return False
         conn.exec_driver_sql("COMMIT")
     return True
+
+
+def migrate_step_by_step(engine, steps, real_transactions=False):
+    """Snapshot, then one `engine.begin()` block per step: the lesson's runner, with a restore."""
+    namespace = lesson_namespace()
+    snapshot = namespace["make_engine"]("sqlite:///:memory:")
+    namespace["backup"](engine, snapshot)
+    if real_transactions:
+        enable_transactional_ddl(engine)  # BEGIN before every step, VACUUM included
+    try:
+        for step in steps:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(step)
+    except Exception:
+        namespace["backup"](snapshot, engine)
+        return False
+    return True
+
+
+def test_a_begin_block_per_step_passes_only_because_sqlite3_sends_no_begin_before_vacuum():
+    """What the solution's note says: passes with a plain engine, fails on VACUUM with real transactions."""
+    assert check_safe_migrate(migrate_step_by_step).ok
+    result = check_safe_migrate(lambda engine, steps: migrate_step_by_step(engine, steps, real_transactions=True))
+    assert not result.ok and "AUTOCOMMIT" in result.message, result.message
 
 
 def restores_but_says_true(engine, steps):

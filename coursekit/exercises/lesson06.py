@@ -80,8 +80,9 @@ def check_safe_migrate(safe_migrate) -> Verdict:
     except Exception as error:
         return Verdict(False, f"with steps that all work your function raised {first_line(error)}.")
     if result is not True:
-        return Verdict(False, f"these steps all work (the last is VACUUM), yet you returned {result!r}: run each "
-                              "step in its own transaction (VACUUM cannot run inside one), and return True.")
+        return Verdict(False, f"these steps all work (the last is VACUUM), yet you returned {result!r}: VACUUM "
+                              "cannot run inside a transaction, so run the steps on an AUTOCOMMIT connection (SQLite "
+                              "then commits each statement on its own), and return True.")
     with engine.connect() as conn:
         notes = conn.exec_driver_sql("SELECT DISTINCT note FROM orders").scalars().all()
     if notes != ["checked"]:
