@@ -6,6 +6,7 @@ These helpers only *show* a schema; the migrations themselves stay in the notebo
 from __future__ import annotations
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 from sqlalchemy import inspect
 
 from coursekit.verify import check_name
@@ -93,19 +94,39 @@ def schema_changes(before: pd.DataFrame, after: pd.DataFrame, key: str = "column
     return pd.DataFrame(records, columns=[*after.columns, "change"])
 
 
-def highlight_changes(changes: pd.DataFrame, uuid: str = "schema"):
-    """A pandas Styler of :func:`schema_changes` with added, removed and changed columns coloured.
+class TableView(Styler):
+    """A pandas Styler whose plain-text form is the table itself.
+
+    A plain Styler's text form is ``<pandas.io.formats.style.Styler at 0x7f…>``, an address that changes
+    on every run; this one gives the rows, so a notebook's recorded text output says what the table
+    holds and stays the same from run to run.
+    """
+
+    def __repr__(self) -> str:
+        return self.data.to_string(index=False, na_rep="")
+
+
+def left_aligned_table(frame: pd.DataFrame, uuid: str) -> TableView:
+    """``frame`` as a left-aligned table without its index; the fixed ``uuid`` keeps the HTML stable."""
+    return (
+        TableView(frame)
+        .set_table_styles([{"selector": "th, td", "props": "padding: 2px 10px; text-align: left"}])
+        .set_uuid(uuid)
+        .hide(axis="index")
+    )
+
+
+def highlight_changes(changes: pd.DataFrame, uuid: str = "schema") -> TableView:
+    """:func:`schema_changes` as a table with added, removed and changed rows coloured.
 
     The fixed ``uuid`` keeps the rendered HTML identical from run to run (pandas picks a random
     one otherwise), so the output can be compared by nbval.
     """
     colours = changes["change"].map(CHANGE_COLOURS)
     return (
-        changes.style.apply(lambda column: colours.to_list(), axis=0)
+        left_aligned_table(changes, uuid)
+        .apply(lambda column: colours.to_list(), axis=0)
         .format(na_rep="")  # no default: an empty cell, not "nan"
-        .set_table_styles([{"selector": "th, td", "props": "padding: 2px 10px; text-align: left"}])
-        .set_uuid(uuid)
-        .hide(axis="index")
     )
 
 

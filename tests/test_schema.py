@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 from sqlalchemy import text
 
@@ -52,3 +53,10 @@ def test_comparison_html_is_stable_and_highlights_only_the_added_column(memory_e
     html = compare_schemas(before, after, uuid="t").to_html()
     assert html == compare_schemas(before, after, uuid="t").to_html()
     assert html.count("#d4f7d4") == 1, "one CSS rule for the added row"
+
+
+def test_a_comparison_reads_as_its_rows_in_plain_text_not_an_address():
+    before = pd.DataFrame([{"column": "order_id", "type": "TEXT"}])
+    after = pd.DataFrame([{"column": "order_id", "type": "TEXT"}, {"column": "status", "type": "TEXT"}])
+    plain = repr(compare_schemas(before, after, uuid="t"))
+    assert "0x" not in plain and "status" in plain and "added" in plain, plain
