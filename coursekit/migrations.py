@@ -66,7 +66,13 @@ def _sqlite_begin(conn) -> None:
     INSERT, UPDATE, DELETE or REPLACE (Python 3.12 added an opt-in ``autocommit=False``): an
     ALTER TABLE would run, and stay, outside any transaction. This is SQLAlchemy's documented
     recipe: switch the module's own handling off and emit BEGIN.
+
+    A connection asked for AUTOCOMMIT (``execution_options(isolation_level="AUTOCOMMIT")``, e.g.
+    for VACUUM) gets no BEGIN: SQLAlchemy never commits such a connection, so a BEGIN here would
+    leave its statements in a transaction that is rolled back when the connection is returned.
     """
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
     driver_connection = conn.connection.driver_connection
     if driver_connection.isolation_level is not None:
         driver_connection.isolation_level = None

@@ -19,7 +19,7 @@ NAMING_CONVENTION = {
 }
 
 ALLOWED_STATUSES = ("pending", "shipped", "refunded", "cancelled")
-STATUS_RULE = "status IN (" + ", ".join(f"'{status}'" for status in ALLOWED_STATUSES) + ")"
+ALLOWED_STATUS_CHECK = "status IN (" + ", ".join(f"'{status}'" for status in ALLOWED_STATUSES) + ")"
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -34,5 +34,5 @@ orders = Table(
     Column("shipped_at", Text),
     Column("refunded_at", Text),
     Column("status", Text, nullable=False, server_default="pending", index=True),
-    CheckConstraint(STATUS_RULE, name="status"),  # named ck_orders_status by the convention
+    CheckConstraint(ALLOWED_STATUS_CHECK, name="status"),  # named ck_orders_status by the convention
 )

@@ -75,10 +75,11 @@ def run_migrations_online() -> None:
     if connection is not None:
         run_on(connection)  # the caller's connection and transaction: the caller commits
         return
-    # Our own engine (the command line). Python's sqlite3 module runs CREATE/ALTER/DROP outside any transaction, and
-    # Alembic assumes so on SQLite ("Will assume non-transactional DDL"): a failed revision would leave its half-done
-    # rebuild (_alembic_tmp_orders) behind. enable_transactional_ddl (lesson 02) makes the DDL transactional, and
-    # transactional_ddl=True tells Alembic: the whole upgrade is one transaction, rolled back as a whole on failure.
+    # Our own engine (the command line). Python's sqlite3 module opens no transaction before CREATE/ALTER/DROP, so a
+    # rebuild's first CREATE TABLE commits at once, and Alembic assumes so on SQLite ("Will assume non-transactional
+    # DDL"): a failed revision would leave its half-done rebuild (_alembic_tmp_orders) behind.
+    # enable_transactional_ddl (lesson 02) makes the DDL transactional, and transactional_ddl=True tells Alembic: the
+    # whole upgrade is one transaction, rolled back as a whole on failure.
     engine = enable_transactional_ddl(create_engine(database_url(), poolclass=pool.NullPool))
     transactional = {"transactional_ddl": True} if engine.dialect.name == "sqlite" else {}
     with engine.connect() as connection:

@@ -117,6 +117,17 @@ def test_without_the_recipe_sqlite_keeps_half_a_step():
     assert [c["name"] for c in inspect(engine).get_columns("t")] == ["a", "b"]
 
 
+def test_the_recipe_leaves_an_autocommit_connection_in_autocommit(tmp_path):
+    """VACUUM needs AUTOCOMMIT; a BEGIN from the recipe would fail it and silently roll back what ran beside it."""
+    engine = enable_transactional_ddl(create_engine(f"sqlite:///{tmp_path / 'shop.db'}"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("CREATE TABLE t (a INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        conn.execute(text("VACUUM"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT a FROM t")).scalars().all() == [1]
+
+
 @pytest.mark.parametrize("bad", [-1, 5, 2.0, "3", None, True, "head; DROP TABLE orders"])
 def test_unknown_versions_are_refused_with_the_range(bad):
     engine = shop_engine()
