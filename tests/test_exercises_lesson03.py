@@ -72,15 +72,19 @@ def full_copy_with_foreign_keys_on(conn):
     conn.exec_driver_sql("COMMIT")
 
 
-def renames_the_old_table_first(conn):
+def renames_the_old_table_first(conn, old_name="old_items"):
     conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
     conn.exec_driver_sql("BEGIN")
-    conn.exec_driver_sql("ALTER TABLE order_items RENAME TO old_items")
+    conn.exec_driver_sql(f"ALTER TABLE order_items RENAME TO {old_name}")
     conn.exec_driver_sql(NEW_ITEMS.format("order_items"))
-    conn.exec_driver_sql("INSERT INTO order_items SELECT * FROM old_items")
-    conn.exec_driver_sql("DROP TABLE old_items")
+    conn.exec_driver_sql(f"INSERT INTO order_items SELECT * FROM {old_name}")
+    conn.exec_driver_sql(f"DROP TABLE {old_name}")
     conn.exec_driver_sql("COMMIT")
     conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+
+
+def renames_to_a_name_that_starts_alike(conn):
+    renames_the_old_table_first(conn, old_name="order_items_old")
 
 
 def loses_the_reference(conn):
@@ -101,7 +105,8 @@ def loses_the_reference(conn):
      (no_check, "quantity of 0 was accepted"), (leaves_foreign_keys_off, "still off"),
      (drops_the_table, "no order_items"), (naive_drop_with_foreign_keys_on, "held 3 items"),
      (loses_the_reference, "no longer references"), (full_copy_with_foreign_keys_on, "2 notes and now holds 0"),
-     (renames_the_old_table_first, "REFERENCES old_items")],
+     (renames_the_old_table_first, "REFERENCES old_items"),
+     (renames_to_a_name_that_starts_alike, "REFERENCES order_items_old")],
 )
 def test_wrong_rebuilds_get_a_hint(answer, hint):
     result = check_items_rebuild(answer)

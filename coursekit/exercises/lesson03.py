@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import create_engine
 
 from coursekit.exercises import Verdict, first_line
@@ -81,10 +83,10 @@ def _item_notes_problem(conn, notes_before) -> str | None:
         return (f"item_notes held {len(notes_before)} notes and now holds {len(notes_after)}: with foreign keys on, "
                 "DROP TABLE order_items deletes its notes through ON DELETE CASCADE. Switch them off before BEGIN.")
     schema = conn.exec_driver_sql("SELECT sql FROM sqlite_schema WHERE name = 'item_notes'").scalar_one()
-    schema = schema.replace('"', "")
-    if "REFERENCES order_items" not in schema:
-        return (f"item_notes now says {schema[schema.index('REFERENCES'):].split(' ON ')[0]}: renaming the old table "
-                "re-points the references to it. Create the new table, copy, drop the old one, then rename the new.")
+    referenced = re.search(r"REFERENCES\s+(\w+)", schema.replace('"', ""))
+    if referenced and referenced[1] != "order_items":
+        return (f"item_notes now says REFERENCES {referenced[1]}: renaming the old table re-points the references "
+                "to it. Create the new table, copy, drop the old one, then rename the new.")
     return None
 
 
