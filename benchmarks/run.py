@@ -11,7 +11,6 @@ measurements, not tests: nothing here fails because a machine is slow.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import platform
@@ -29,6 +28,9 @@ from sqlalchemy import text
 
 from coursekit.dataset import COLUMNS, generate_orders, insert_orders
 from coursekit.db import make_engine
+from coursekit.migrations import Migrator
+from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
+from coursekit.stepper import MigrationStepper
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "latest.json"
@@ -137,22 +139,8 @@ def bench_backfill(rows: int, batch: int, runs: int) -> dict:
 CLICKS = ((3, True), (2, False), (2, True), (0, False), (1, True), (3, True), (0, False))
 
 
-def stepper_modules():
-    """The stepper and its migration engine, or None while they do not exist (another lesson writes them)."""
-    try:
-        return [importlib.import_module(f"coursekit.{name}") for name in ("migrations", "order_steps", "stepper")]
-    except ImportError:
-        return None
-
-
 def bench_stepper(rows: int, runs: int) -> dict:
     """Latency of a click on the stepper (the migration and the redraw of every pane), over a fixed sequence."""
-    modules = stepper_modules()
-    if modules is None:
-        return {"rows": rows, "skipped": "stepper not available"}
-    migrations, order_steps, stepper_module = modules
-    Migrator, MigrationStepper = migrations.Migrator, stepper_module.MigrationStepper
-    CREATE_ORDERS, ORDER_STEPS = order_steps.CREATE_ORDERS, order_steps.ORDER_STEPS
     engine = make_engine("sqlite:///:memory:")
     with engine.begin() as conn:
         conn.execute(text(CREATE_ORDERS))
@@ -228,8 +216,6 @@ def collect(quick: bool, with_setup: bool, runs: int) -> dict:
 
 def stepper_line(figures: dict) -> tuple[str, str]:
     name = f"stepper click at {figures['rows']:,} rows"
-    if "skipped" in figures:
-        return name, figures["skipped"]
     return name, (f"median {figures['median_ms']:.0f} ms, max {figures['max_ms']:.0f} ms over {figures['clicks']} "
                   "clicks (target < 200 ms)")
 

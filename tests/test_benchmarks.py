@@ -9,8 +9,7 @@ import re
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from benchmarks import run
-from benchmarks.run import bench_notebooks, bench_stepper, main, table
+from benchmarks.run import CLICKS, bench_notebooks, main, table
 
 
 def test_quick_benchmark_prints_one_table_and_writes_the_same_figures_as_json(tmp_path, capsys):
@@ -22,13 +21,7 @@ def test_quick_benchmark_prints_one_table_and_writes_the_same_figures_as_json(tm
     assert "generator + load vs raw executemany" in printed and "stepper click at 1,000 rows" in printed
     assert results["generator"]["rows"] == 1_000 and results["generator"]["ratio"] > 0
     assert results["add_column"]["ratio"] > 0 and results["backfill"]["batched_rows_per_s"] > 0
-
-
-def test_stepper_figures_are_skipped_by_name_when_the_stepper_is_missing(monkeypatch):
-    monkeypatch.setattr(run, "stepper_modules", lambda: None)
-    figures = bench_stepper(1_000, runs=1)
-    assert figures == {"rows": 1_000, "skipped": "stepper not available"}
-    assert run.stepper_line(figures) == ("stepper click at 1,000 rows", "stepper not available")
+    assert results["stepper"][0]["clicks"] == len(CLICKS) and results["stepper"][0]["max_ms"] > 0
 
 
 def test_notebook_timing_runs_a_copy_and_leaves_the_file_alone(tmp_path):
