@@ -1,7 +1,8 @@
 """`make bench`: the course's speed figures, printed as one table and written to benchmarks/results/latest.json.
 
-Each figure is the median of several runs; a ratio is measured side by side in the same run. These are
-measurements, not tests: nothing here fails because a machine is slow.
+Each figure is the median of ``--runs`` runs (ADD COLUMN's of five, three with ``--quick``; the test suite runs
+once); a ratio is measured side by side in the same run. These are measurements, not tests: nothing here fails
+because a machine is slow.
 
     python -m benchmarks.run                 # everything but the set-up: sizes up to 1M, notebooks, the test suite
     python -m benchmarks.run --with-setup    # also time `make test`'s set-up (a fresh venv, about a minute more)
