@@ -1,10 +1,15 @@
-"""The environment is pinned, Binder installs the same pins, and the README's links lead somewhere."""
+"""The environment is pinned, Binder installs the same pins, the README's links lead somewhere, and the
+repository's top level holds only what the README explains."""
 
 import re
+import subprocess
 import sys
 from importlib.metadata import version
 
 from tests.conftest import REPO
+
+# Files every Python repository of this kind has at its top level; the README's table explains the rest.
+STANDARD_FILES = {"README.md", "Makefile", "pyproject.toml", "requirements.txt", "conftest.py", ".gitignore"}
 
 
 def pins(path):
@@ -47,3 +52,36 @@ def test_readme_lists_every_lesson():
     readme = (REPO / "README.md").read_text()
     for notebook in sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb")):
         assert notebook.name in readme, f"README does not list {notebook.name}"
+
+
+def git(*arguments):
+    return subprocess.run(["git", *arguments], cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+def tracked_top_level():
+    """The names at the repository's top level that git tracks (ignored files, such as .venv, do not count)."""
+    listed = git("ls-files", "-z")
+    assert listed.returncode == 0, listed.stderr
+    return {path.split("/", 1)[0] for path in listed.stdout.split("\0") if path}
+
+
+def readme_repository_table():
+    """The paths in the README's table under "What is in the repository", without their trailing slash."""
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## What is in the repository", 1)[1].split("\n## ", 1)[0]
+    return {path.rstrip("/") for path in re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE)}
+
+
+def test_the_top_level_holds_only_what_the_readme_lists():
+    listed = readme_repository_table()
+    unexplained = tracked_top_level() - listed - STANDARD_FILES
+    assert not unexplained, (
+        f"tracked at the top level but not in the README's table 'What is in the repository': {sorted(unexplained)}; "
+        "remove stray files (git rm), or add a row that says what the path holds"
+    )
+    assert listed <= tracked_top_level(), f"the README's table lists what is not there: {listed - tracked_top_level()}"
+
+
+def test_logs_are_ignored():
+    for log in ("run.log", "notebooks/nbval.log"):
+        assert git("check-ignore", "--quiet", "--no-index", log).returncode == 0, f"git would let {log} be added"
