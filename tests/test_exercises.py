@@ -64,8 +64,8 @@ def not_null_without_default(conn):
         (lambda conn: None, "no column `currency`"),
         (add_nullable_currency, "accepts NULL"),
         (add_wrong_default, "should be 'EUR'"),
-        (plain_string, "ObjectNotExecutableError"),
-        (not_null_without_default, "OperationalError"),
+        (plain_string, "wrapped in text()"),
+        (not_null_without_default, "Cannot add a NOT NULL column with default value NULL"),
     ],
 )
 def test_wrong_currency_answers_get_a_hint(answer, hint):

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DBAPIError, ObjectNotExecutableError, StatementError
 
 from coursekit.dataset import generate_orders, insert_orders
+from coursekit.migrations import MigrationError
 
 SCRATCH_ROWS = 10
 
@@ -65,24 +66,63 @@ def learner_line(error: BaseException) -> str | None:
     return f"line {frame.lineno} of {place}{code}"
 
 
+DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb")
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    """An error raised by a database driver itself (sqlite3, psycopg, pymysql), not wrapped by SQLAlchemy."""
+    return any(cls.__module__.split(".")[0] in DRIVER_MODULES for cls in type(error).__mro__[:-2])
+
+
+def database_words(error: BaseException, statement: str | None = None) -> str:
+    """What the database said, in its own words: its first line, and where in ``statement`` PostgreSQL points."""
+    args = getattr(error, "args", ())
+    if type(error).__module__.startswith("pymysql") and len(args) == 2 and isinstance(args[0], int):
+        return f"{args[1]} (error {args[0]})"  # MySQL/MariaDB: (code, message), the message says where
+    said = str(error).strip()
+    words = said.splitlines()[0] if said else type(error).__name__
+    position = getattr(getattr(error, "diag", None), "statement_position", None)  # PostgreSQL: 1-based character
+    if position and statement and 0 < int(position) <= len(statement):
+        return f"{words}, at `{_shorten(statement[int(position) - 1:], 30)}`"
+    return words
+
+
+def _shorten(statement: str, limit: int = 80) -> str:
+    statement = " ".join(str(statement or "").split())
+    return statement if len(statement) <= limit else statement[: limit - 3] + "..."
+
+
 def explain_error(error: BaseException) -> str:
     """Say what went wrong in the learner's code in words that name that mistake, not a guess at another one.
 
-    A SQL error gives what the database said and the statement it said it about; any other exception gives
-    its type, its message and the line of the learner's code it came from. A check adds a hint only when the
-    error is the very mistake the hint is about.
+    A SQL error gives what the database said and the statement it said it about; a failed ``assert`` or
+    ``pytest.raises`` says so; any other exception gives its type, its message and the line of the learner's
+    code it came from (no line when the error came from SQL the check itself ran for the learner). The only
+    hint added here is the one the error proves: ``conn.execute("...")`` given a plain string needs ``text()``.
+    A check adds a hint of its own only when the error is the very mistake that hint is about.
     """
     where = learner_line(error)
     at = f" (at {where})" if where else ""
     if isinstance(error, DBAPIError):
-        said = str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
-        statement = " ".join(str(error.statement or "").split())
-        shown = statement if len(statement) <= 80 else statement[:77] + "..."
-        return f"the database refused the SQL `{shown}`: {said}{at}"
+        said = database_words(error.orig, error.statement)
+        return f"the database refused the SQL `{_shorten(error.statement)}`: {said}{at}"
+    if isinstance(error, ObjectNotExecutableError) and isinstance(error.target, str):
+        return (f"your code raised ObjectNotExecutableError{at}: conn.execute() takes SQL wrapped in text(), not "
+                f"the plain string `{_shorten(error.target, 50)}`. Write conn.execute(text(\"...\")).")
     if isinstance(error, StatementError):  # SQLAlchemy refused before the database saw it, e.g. a missing parameter
-        return f"SQLAlchemy could not run the statement: {str(error.orig or error).splitlines()[0]}{at}"
-    if type(error).__module__ in ("sqlite3", "psycopg", "psycopg.errors", "pymysql.err"):  # a driver used directly
-        return f"the database refused the SQL: {first_line(error)}{at}"
+        reason = str(error.orig or error).splitlines()[0]
+        return f"SQLAlchemy could not run the statement `{_shorten(error.statement)}`: {reason}{at}"
+    if _is_driver_error(error):  # a driver used directly (sqlite3, psycopg, pymysql)
+        return f"the database refused the SQL: {database_words(error)} ({type(error).__name__}){at}"
+    if isinstance(error, MigrationError):
+        cause = error.__cause__
+        statement = f" (the database refused `{_shorten(cause.statement)}`)" if isinstance(cause, DBAPIError) else ""
+        return f"the migration failed: {first_line(error).split(': ', 1)[1]}{statement}{at}"
+    if isinstance(error, AssertionError):
+        said = f": {str(error).splitlines()[0]}" if str(error).strip() else ""
+        return f"an assert failed{said}{at}"
+    if type(error).__name__ == "Failed" and type(error).__module__.startswith("_pytest"):  # pytest.fail, pytest.raises
+        return f"pytest reported a failure: {str(error).splitlines()[0] if str(error) else 'Failed'}{at}"
     return f"your code raised {first_line(error)}{at}"
 
 
