@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import suppress
 
 from sqlalchemy import create_engine
 
-from coursekit.exercises import Verdict, first_line
+from coursekit.exercises import Verdict, explain_error
 
 STATEMENTS = {
     "a": "ALTER TABLE orders ADD COLUMN coupon TEXT",
@@ -17,6 +19,9 @@ STATEMENTS = {
     "f": "ALTER TABLE orders ADD COLUMN email TEXT UNIQUE",
 }
 ITEMS_COLUMNS = "item_id, order_id, sku, quantity"
+ZERO_QUANTITY = "INSERT INTO order_items (order_id, sku, quantity) VALUES ('A', 'S3', 0)"
+WRITES_ITEM_NOTES = re.compile(r"\b(DELETE\s+FROM|DROP\s+TABLE(\s+IF\s+EXISTS)?|UPDATE|INSERT\s+(OR\s+\w+\s+)?INTO|"
+                               r"REPLACE\s+INTO)\s+[\"'`\[]?item_notes\b", re.I)
 
 
 def _scratch_connection():
@@ -76,18 +81,36 @@ def _shop_for_items():
     return conn
 
 
-def _item_notes_problem(conn, notes_before) -> str | None:
+def _item_notes_problem(conn, notes_before, statements: list[str]) -> str | None:
     """What the rebuild did to item_notes, the table that references order_items, if anything."""
     notes_after = conn.exec_driver_sql("SELECT * FROM item_notes ORDER BY note_id").all()
     if notes_after != notes_before:
-        return (f"item_notes held {len(notes_before)} notes and now holds {len(notes_after)}: with foreign keys on, "
-                "DROP TABLE order_items deletes its notes through ON DELETE CASCADE. Switch them off before BEGIN.")
+        held = f"item_notes held {len(notes_before)} notes and now holds {len(notes_after)}"
+        wrote = next((sql for sql in statements if WRITES_ITEM_NOTES.search(sql)), None)
+        if wrote is not None:
+            return f"{held}: your function ran `{' '.join(wrote.split())[:80]}`. Leave item_notes as it is."
+        return (f"{held}, and your function never wrote to it: with foreign keys on, DROP TABLE order_items deletes "
+                "its notes through ON DELETE CASCADE. Switch them off before BEGIN.")
     schema = conn.exec_driver_sql("SELECT sql FROM sqlite_schema WHERE name = 'item_notes'").scalar_one()
     referenced = re.search(r"REFERENCES\s+(\w+)", schema.replace('"', ""))
     if referenced and referenced[1] != "order_items":
         return (f"item_notes now says REFERENCES {referenced[1]}: renaming the old table re-points the references "
                 "to it. Create the new table, copy, drop the old one, then rename the new.")
     return None
+
+
+def _is_open(driver) -> bool:
+    try:
+        driver.total_changes  # noqa: B018 - raises on a closed sqlite3 connection
+    except sqlite3.ProgrammingError:
+        return False
+    return True
+
+
+def _no_order_items(names: set[str]) -> str:
+    others = sorted(names - {"orders", "item_notes"})
+    ending = f"rename {others[0]} to order_items." if others else "the rebuild should end with a table of that name."
+    return f"there is no order_items table afterwards (tables: {sorted(names)}): {ending}"
 
 
 def check_items_rebuild(rebuild_items) -> Verdict:
@@ -97,24 +120,35 @@ def check_items_rebuild(rebuild_items) -> Verdict:
     conn = _shop_for_items()
     before = conn.exec_driver_sql(f"SELECT {ITEMS_COLUMNS} FROM order_items ORDER BY item_id").all()
     notes_before = conn.exec_driver_sql("SELECT * FROM item_notes ORDER BY note_id").all()
+    statements: list[str] = []  # every statement SQLite runs for the learner, to say what touched item_notes
+    driver = conn.connection.driver_connection
+    driver.set_trace_callback(statements.append)
     try:
         rebuild_items(conn)
     except Exception as error:  # the learner's code failing is an answer to explain
-        return Verdict(False, f"your function raised {first_line(error)}")
-    if conn.connection.driver_connection.in_transaction:
+        return Verdict(False, f"{explain_error(error)}.")
+    finally:
+        with suppress(sqlite3.ProgrammingError):  # the learner may have closed it
+            driver.set_trace_callback(None)
+    if conn.closed or conn.invalidated or not _is_open(driver):
+        return Verdict(False, "your function closed the connection it was given: leave it open, the check reads "
+                              "the rebuilt table through it.")
+    if driver.in_transaction:
         return Verdict(False, "a transaction is still open: end the rebuild with COMMIT.")
     names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     if "order_items" not in names:
-        return Verdict(False, f"there is no order_items table afterwards (tables: {sorted(names)}): rename the new.")
+        return Verdict(False, _no_order_items(names))
     try:
         after = conn.exec_driver_sql(f"SELECT {ITEMS_COLUMNS} FROM order_items ORDER BY item_id").all()
-    except Exception as error:
-        return Verdict(False, f"order_items cannot be read: {first_line(error)}")
+    except Exception as error:  # e.g. a column renamed or left out
+        return Verdict(False, f"order_items cannot be read: {explain_error(error)}.")
+    if len(after) != len(before):
+        return Verdict(False, f"order_items held {len(before)} items and now holds {len(after)}.")
     if after != before:
-        return Verdict(False, f"order_items held {len(before)} items and now holds {len(after)} (or they changed).")
+        return Verdict(False, f"order_items holds {len(after)} items, but they changed: copy every value as it was.")
     if conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() != 1:
         return Verdict(False, "foreign keys are still off: switch them on again after the COMMIT.")
-    notes_problem = _item_notes_problem(conn, notes_before)
+    notes_problem = _item_notes_problem(conn, notes_before, statements)
     if notes_problem:
         return Verdict(False, notes_problem)
     if conn.exec_driver_sql("PRAGMA foreign_key_check").all():
@@ -123,7 +157,9 @@ def check_items_rebuild(rebuild_items) -> Verdict:
     if "REFERENCES orders" not in schema.replace('"', ""):
         return Verdict(False, "order_items no longer references orders: keep the foreign key in the new table.")
     try:
-        conn.exec_driver_sql("INSERT INTO order_items (order_id, sku, quantity) VALUES ('A', 'S3', 0)")
-    except Exception:
-        return Verdict(True, "the CHECK refuses a quantity of 0, and every item, note and reference survived.")
+        conn.exec_driver_sql(ZERO_QUANTITY)
+    except Exception as error:
+        if "CHECK constraint failed" in str(error):
+            return Verdict(True, "the CHECK refuses a quantity of 0, and every item, note and reference survived.")
+        return Verdict(False, f"a new item with quantity 0 was refused, but not by a CHECK: {explain_error(error)}.")
     return Verdict(False, "a quantity of 0 was accepted: add CHECK (quantity > 0) to the new table.")
