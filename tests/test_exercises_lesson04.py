@@ -17,10 +17,10 @@ def test_lesson_04_solutions_pass_their_checks():
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [(None, "as a string"), ("   ", "as a string"), ("SELECT count(*) FROM nowhere", "the query failed"),
+    [(None, "as a string"), ("   ", "as a string"), ("SELECT count(*) FROM nowhere", "no such table: nowhere"),
      ("SELECT count(*) FROM orders", "half-done backfill"),
      ("SELECT count(*) FROM orders WHERE status = 'pending'", "half-done backfill"),
-     ("DELETE FROM orders", "the query failed")],
+     ("DELETE FROM orders", "returns no rows")],
 )
 def test_wrong_queries_get_a_hint(answer, hint):
     result = check_remaining_query(answer)

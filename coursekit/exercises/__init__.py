@@ -8,6 +8,7 @@ scratch database of their own, so the lesson's database is never touched.
 
 from __future__ import annotations
 
+import re
 import sysconfig
 import traceback
 from pathlib import Path
@@ -87,6 +88,11 @@ def database_words(error: BaseException, statement: str | None = None) -> str:
     return words
 
 
+def _without_background(message: str) -> str:
+    """SQLAlchemy's message without its "(Background on this error at: https://...)" link."""
+    return re.sub(r"\s*\(Background on this error at: [^)]*\)", "", message)
+
+
 def _shorten(statement: str, limit: int = 80) -> str:
     statement = " ".join(str(statement or "").split())
     return statement if len(statement) <= limit else statement[: limit - 3] + "..."
@@ -110,7 +116,7 @@ def explain_error(error: BaseException) -> str:
         return (f"your code raised ObjectNotExecutableError{at}: conn.execute() takes SQL wrapped in text(), not "
                 f"the plain string `{_shorten(error.target, 50)}`. Write conn.execute(text(\"...\")).")
     if isinstance(error, StatementError):  # SQLAlchemy refused before the database saw it, e.g. a missing parameter
-        reason = str(error.orig or error).splitlines()[0]
+        reason = _without_background(str(error.orig or error).splitlines()[0])
         return f"SQLAlchemy could not run the statement `{_shorten(error.statement)}`: {reason}{at}"
     if _is_driver_error(error):  # a driver used directly (sqlite3, psycopg, pymysql)
         return f"the database refused the SQL: {database_words(error)} ({type(error).__name__}){at}"
@@ -123,7 +129,7 @@ def explain_error(error: BaseException) -> str:
         return f"an assert failed{said}{at}"
     if type(error).__name__ == "Failed" and type(error).__module__.startswith("_pytest"):  # pytest.fail, pytest.raises
         return f"pytest reported a failure: {str(error).splitlines()[0] if str(error) else 'Failed'}{at}"
-    return f"your code raised {first_line(error)}{at}"
+    return f"your code raised {_without_background(first_line(error))}{at}"
 
 
 def scratch_orders_engine(rows: int = SCRATCH_ROWS):

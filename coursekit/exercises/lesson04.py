@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, text
 
 from coursekit.dataset import generate_orders, insert_orders
-from coursekit.exercises import Verdict, first_line
+from coursekit.exercises import Verdict, explain_error
 from coursekit.order_steps import CREATE_ORDERS
 
 STATUS_RULE = ("CASE WHEN refunded_at IS NOT NULL THEN 'refunded' "
@@ -35,9 +35,13 @@ def check_remaining_query(remaining_sql) -> Verdict:
     engine, remaining = half_done_backfill()
     try:
         with engine.connect() as conn:
-            answer = conn.execute(text(remaining_sql)).scalar()
+            result = conn.execute(text(remaining_sql))
+            if not result.returns_rows:
+                return Verdict(False, "that statement returns no rows: write a SELECT that counts, e.g. "
+                                      "\"SELECT count(*) FROM orders WHERE ...\".")
+            answer = result.scalar()
     except Exception as error:  # the learner's SQL failing is an answer to explain
-        return Verdict(False, f"the query failed: {first_line(getattr(error, 'orig', error))}")
+        return Verdict(False, f"the query failed: {explain_error(error)}.")
     if answer != remaining:
         return Verdict(False, f"on a half-done backfill your query says {answer!r}, but {remaining} orders still "
                               "differ from the rule. Compare status with STATUS_RULE row by row.")
@@ -52,7 +56,7 @@ def check_batches_needed(batches_needed) -> Verdict:
         try:
             answer = batches_needed(rows, size)
         except Exception as error:
-            return Verdict(False, f"batches_needed({rows}, {size}) raised {first_line(error)}")
+            return Verdict(False, f"batches_needed({rows:,}, {size:,}) failed: {explain_error(error)}.")
         if answer != expected or isinstance(answer, bool):
             return Verdict(False, f"batches_needed({rows:,}, {size:,}) returned {answer!r}; it should be {expected}.")
     return Verdict(True, "a partial last batch still needs its own transaction, and an empty table needs none.")
