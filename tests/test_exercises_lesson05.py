@@ -81,8 +81,9 @@ def empty_the_table(conn):
 @pytest.mark.parametrize(
     "answer, hint",
     [(None, "define a function"), (lambda conn: None, "still has the old column"),
-     (drop_column_first, "Drop the triggers before the column"), (drop_triggers_only, "still has the old column"),
-     (drop_the_wrong_column, "still has the old column"), (drop_one_trigger, "raised OperationalError"),
+     (drop_column_first, "still uses the column: drop it before the column"),
+     (drop_triggers_only, "still has the old column"), (drop_the_wrong_column, "still has the old column"),
+     (drop_one_trigger, "trigger `sync_country_on_update` still uses the column"),
      (empty_the_table, "the countries read"), (drop_every_trigger_then_the_column, "orders_amount_audit")],
 )
 def test_wrong_contracts_get_a_hint(answer, hint):

@@ -5,9 +5,12 @@ Both run on a scratch ``orders`` table in the middle of renaming ``country`` to 
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, text
+import re
 
-from coursekit.exercises import Verdict, first_line
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
+
+from coursekit.exercises import Verdict, explain_error
 
 COUNTRIES = {"ORD-1": "DE", "ORD-2": "FR", "ORD-3": "NL"}
 
@@ -86,16 +89,16 @@ def check_country_triggers(country_triggers) -> Verdict:
                     conn.execute(text(statement))
                 conn.execute(text("PRAGMA recursive_triggers = ON"))  # so only guards can stop the echo
         except Exception as error:  # the learner's SQL failing is an answer to explain
-            return Verdict(False, f"creating your triggers failed: {first_line(getattr(error, 'orig', error))}")
+            return Verdict(False, f"creating your triggers failed: {explain_error(error)}.")
         for what, sql, parameters, order_id, expected in SYNC_TRIALS:
             try:
                 with conn.begin():
                     conn.execute(text(sql), parameters)
                     found = _columns(conn, order_id)
             except Exception as error:
-                message = first_line(getattr(error, "orig", error))
-                hint = " Add WHEN guards: copy only when the columns differ." if "recursion" in message else ""
-                return Verdict(False, f"{what} failed with {message}.{hint}")
+                recursed = isinstance(error, DBAPIError) and "too many levels of trigger recursion" in str(error.orig)
+                hint = " Add WHEN guards: copy only when the columns differ." if recursed else ""
+                return Verdict(False, f"{what} failed: {explain_error(error)}.{hint}")
             if found != expected:
                 return Verdict(False, f"after {what}, (country, country_code) read {found}; both should be "
                                       f"{expected[0]!r}.")
@@ -104,6 +107,12 @@ def check_country_triggers(country_triggers) -> Verdict:
         return Verdict(False, f"an order nobody wrote to changed: it reads {untouched}, not ('NL', 'NL'). "
                               "A trigger should touch only the row being written.")
     return Verdict(True, "inserts and updates through either name show under both, and the guards stop the echo.")
+
+
+def _trigger_still_using_country(error: BaseException) -> str:
+    """The hint for SQLite's refusal to drop a column that a trigger still names, and only for that."""
+    found = isinstance(error, DBAPIError) and re.search(r"error in trigger (\w+) after drop column", str(error.orig))
+    return f" The trigger `{found[1]}` still uses the column: drop it before the column." if found else ""
 
 
 def check_contract_country(contract_country) -> Verdict:
@@ -119,9 +128,7 @@ def check_contract_country(contract_country) -> Verdict:
         with engine.begin() as conn:
             contract_country(conn)
     except Exception as error:
-        message = first_line(getattr(error, "orig", error))
-        hint = " Drop the triggers before the column." if "trigger" in message else ""
-        return Verdict(False, f"your function raised {message}.{hint}")
+        return Verdict(False, f"{explain_error(error)}.{_trigger_still_using_country(error)}")
     with engine.connect() as conn:
         columns = conn.execute(text("SELECT name FROM pragma_table_info('orders') ORDER BY cid")).scalars().all()
         triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
