@@ -140,9 +140,10 @@ def test_autogenerate_would_notice_a_model_that_drifted(engine):
     assert [difference[0] for difference in compare_with_database(engine, drifted)] == ["add_column"]
 
 
-def offline_sql(*arguments, url=None):
+def offline_sql(*arguments, url="sqlite://", connection=None):
+    """The SQL of an upgrade ("up") or downgrade ("down") to the target, for the dialect of `url` or `connection`."""
     buffer = io.StringIO()
-    config = alembic_config()
+    config = alembic_config(connection)
     config.output_buffer = buffer
     if url:
         config.set_main_option("sqlalchemy.url", url)
@@ -164,3 +165,16 @@ def test_on_postgresql_the_check_is_added_in_place_without_a_rebuild():
     sql = offline_sql("up", "0003:0004", url="postgresql+psycopg://")
     assert "ALTER TABLE orders ADD CONSTRAINT ck_orders_status CHECK" in sql
     assert "_alembic_tmp_orders" not in sql
+
+
+def test_offline_sql_for_sqlite_is_one_transaction_also_for_a_passed_connection(engine):
+    with engine.connect() as conn:
+        sql = offline_sql("up", "0003:head", url=None, connection=conn)
+    lines = [line for line in sql.splitlines() if line.strip() and not line.startswith("--")]
+    assert (lines[0], lines[-1]) == ("BEGIN;", "COMMIT;")
+    assert "sqlite3 -bail" in sql.splitlines()[0]
+
+
+def test_offline_sql_for_postgresql_has_no_sqlite_advice():
+    sql = offline_sql("up", "0003:head", url="postgresql+psycopg://")
+    assert sql.startswith("BEGIN;") and "sqlite3" not in sql
