@@ -89,7 +89,8 @@ def restores_but_says_true(engine, steps):
 @pytest.mark.parametrize(
     "answer, hint",
     [(None, "define a function"), (lambda engine, steps: 1 / 0, "ZeroDivisionError"),
-     (lambda engine, steps: None, "returned None"), (lambda engine, steps: False, "VACUUM"),
+     (lambda engine, steps: None, "returned None"),
+     (lambda engine, steps: False, "yet you returned False: return True"),
      (migrate_without_snapshot, "not as before"), (migrate_in_one_transaction, "VACUUM"),
      (restores_but_says_true, "return False")],
 )
@@ -124,7 +125,7 @@ def raises_on_bad_files(path, engine):
     [(None, "define a function"), (lambda path, engine: None, "True or False"),
      (lambda path, engine: "yes", "True or False"), (lambda path, engine: False, "good.sqlite you returned False"),
      (says_yes_when_the_file_exists, "one-order-changed"), (compares_counts_only, "one-order-changed"),
-     (raises_on_bad_files, "raised")],
+     (raises_on_bad_files, "no such table: orders")],
 )
 def test_wrong_restore_tests_get_a_hint(answer, hint):
     result = check_backup_is_good(answer)

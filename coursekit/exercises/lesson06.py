@@ -13,7 +13,7 @@ from pathlib import Path
 
 from coursekit.dataset import COLUMNS, generate_orders, insert_orders
 from coursekit.db import make_engine
-from coursekit.exercises import Verdict, first_line
+from coursekit.exercises import Verdict, explain_error
 from coursekit.verify import quote_identifier
 
 SCRATCH_ROWS = 200  # enough for a few refunded orders
@@ -54,17 +54,35 @@ def database_contents(engine) -> tuple:
     return [tuple(entry) for entry in schema], {table: [tuple(row) for row in rows[table]] for table in tables}
 
 
-def check_safe_migrate(safe_migrate) -> Verdict:
-    """Exercise 1: snapshot, each step committed on its own, restore and return False when a step fails."""
-    if not callable(safe_migrate):
-        return Verdict(False, "define a function `safe_migrate(engine, steps)` and run its cell first.")
+def _failed_step(error: BaseException) -> int | None:
+    """The number of the failing step whose error this is (it escaped the learner's function), else None."""
+    statement = " ".join(str(getattr(error, "statement", "") or "").split())
+    if statement in FAILING_STEPS:
+        return FAILING_STEPS.index(statement) + 1
+    if isinstance(error, sqlite3.Error) and "Cannot add a PRIMARY KEY column" in str(error):  # sqlite3 used directly
+        return len(FAILING_STEPS)
+    return None
+
+
+VACUUM_HINT = ("VACUUM cannot run inside a transaction, so run the steps on an AUTOCOMMIT connection (SQLite then "
+               "commits each statement on its own)")
+
+
+def _refused_vacuum(error: BaseException) -> bool:
+    return "cannot VACUUM from within a transaction" in str(error)
+
+
+def _with_failing_steps(safe_migrate) -> Verdict | None:
     engine = scratch_shop()
     before = database_contents(engine)
     try:
         result = safe_migrate(engine, list(FAILING_STEPS))
     except Exception as error:  # the learner's code failing is an answer to explain
-        return Verdict(False, f"with a failing step your function raised {first_line(error)}; catch it, restore "
-                              "the snapshot and return False.")
+        step = _failed_step(error)
+        if step is None:
+            return Verdict(False, f"with steps of which one fails, {explain_error(error)}.")
+        return Verdict(False, f"step {step} failed, as it should ({explain_error(error)}), and the error left your "
+                              "function: catch it, restore the snapshot and return False.")
     if result is None:
         return Verdict(False, "your function returned None: take a snapshot, run the steps, and when one fails "
                               "restore the snapshot and return False.")
@@ -74,15 +92,34 @@ def check_safe_migrate(safe_migrate) -> Verdict:
     if result is not False:
         return Verdict(False, f"the database is restored, but return False when a step failed (you returned "
                               f"{result!r}).")
+    return None
+
+
+def _returns_true_without_vacuum(safe_migrate) -> bool:
+    """Whether the learner's function returns True for the working steps once VACUUM is left out."""
+    try:
+        return safe_migrate(scratch_shop(), list(WORKING_STEPS[:-1])) is True
+    except Exception:  # the learner's code may raise anything
+        return False
+
+
+def check_safe_migrate(safe_migrate) -> Verdict:
+    """Exercise 1: snapshot, each step committed on its own, restore and return False when a step fails."""
+    if not callable(safe_migrate):
+        return Verdict(False, "define a function `safe_migrate(engine, steps)` and run its cell first.")
+    if (problem := _with_failing_steps(safe_migrate)) is not None:
+        return problem
     engine = scratch_shop()
     try:
         result = safe_migrate(engine, list(WORKING_STEPS))
     except Exception as error:
-        return Verdict(False, f"with steps that all work your function raised {first_line(error)}.")
+        hint = f": {VACUUM_HINT}" if _refused_vacuum(error) else ""
+        return Verdict(False, f"with steps that all work, {explain_error(error)}{hint}.")
     if result is not True:
-        return Verdict(False, f"these steps all work (the last is VACUUM), yet you returned {result!r}: VACUUM "
-                              "cannot run inside a transaction, so run the steps on an AUTOCOMMIT connection (SQLite "
-                              "then commits each statement on its own), and return True.")
+        if result is False and _returns_true_without_vacuum(safe_migrate):
+            return Verdict(False, f"these steps all work, yet you returned False; without the last one, VACUUM, you "
+                                  f"return True. {VACUUM_HINT}, and return True.")
+        return Verdict(False, f"these steps all work, yet you returned {result!r}: return True when every step ran.")
     with engine.connect() as conn:
         notes = conn.exec_driver_sql("SELECT DISTINCT note FROM orders").scalars().all()
     if notes != ["checked"]:
@@ -124,9 +161,9 @@ def check_backup_is_good(backup_is_good) -> Verdict:
         for path, expected in _write_backups(engine, Path(folder)).items():
             try:
                 answer = backup_is_good(path, engine)
-            except Exception as error:  # a bad backup should give False, so say which file raised
-                return Verdict(False, f"for the file {path.name} your function raised {first_line(error)}; "
-                                      "a backup that does not restore should give False.")
+            except Exception as error:  # say which file raised; for a bad one, that False is the answer
+                hint = " A backup that does not restore should give False." if not expected else ""
+                return Verdict(False, f"for the file {path.name}, {explain_error(error)}.{hint}")
             if not isinstance(answer, bool):
                 return Verdict(False, f"return True or False; for {path.name} you returned {answer!r}.")
             if answer != expected:
