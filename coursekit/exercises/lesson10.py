@@ -1,7 +1,8 @@
 """Lesson 10's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
 
 Exercises 1 and 2 need no server (exercise 2 makes ``orders.warehouse``, a nullable column, NOT NULL).
-Exercise 3 runs the learner's function on the PostgreSQL server at ``POSTGRES_URL``, in a scratch schema
+Exercise 3 runs the learner's function on the lesson's PostgreSQL server (``POSTGRES_URL`` if set, else the
+course's own, see :mod:`coursekit.pgserver`), in a scratch schema
 of its own (a fresh name each time, dropped afterwards), with a second session holding a lock. The
 learner's function runs in a thread that is never waited for more than a few seconds: the check cannot
 hang, even if the function waits for the lock forever.
@@ -9,7 +10,6 @@ hang, even if the function waits for the lock forever.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -20,8 +20,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from coursekit.exercises import Verdict, first_line
+from coursekit.pgserver import postgres_url
 
-POSTGRES_URL_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for "canceling statement due to lock timeout"
 PATIENCE_SECONDS = 5  # how long the check lets the learner's function wait before it lifts the lock
 
@@ -81,17 +81,13 @@ def check_safe_not_null_order(safe_order) -> Verdict:
                          "ACCESS EXCLUSIVE only for a moment (as do c and d: run them under a short lock_timeout).")
 
 
-def _postgres_url() -> str:
-    return os.environ.get("POSTGRES_URL", POSTGRES_URL_DEFAULT)
-
-
 @contextmanager
 def _scratch_table():
     """An engine whose search_path is a new schema holding ``shop_orders`` (3 rows); dropped afterwards.
 
     Server-side safety nets: a 3 s lock_timeout unless the learner sets their own, and a 20 s statement_timeout.
     """
-    url = _postgres_url()
+    url = postgres_url()
     schema = f"lesson10_check_{uuid.uuid4().hex[:12]}"  # our own name, never the learner's input
     admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool,
                           connect_args={"connect_timeout": 5, "options": "-clock_timeout=10s"})
