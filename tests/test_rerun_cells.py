@@ -2,18 +2,16 @@
 
 One fresh kernel per notebook runs the cells in order, each one twice: a cell tagged raises-exception
 must raise both times, every other cell must succeed both times. Running on after a cell's second run is also
-Restart & Run All from that point. Notebooks added later are covered too; a lesson whose servers do not answer
-skips, as its nbval run does, and so does any lesson whose first cell says a server does not answer.
+Restart & Run All from that point. Notebooks added later are covered too. Lesson 10 runs on the course's own
+PostgreSQL server (conftest.py), so it never skips.
 """
 
-import re
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 from tests.conftest import NOTEBOOKS, REPO
-from tests.servers import SERVER_NOTEBOOKS, why_servers_missing
 
 ALL_NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
@@ -22,21 +20,8 @@ def errors(cell):
     return [output for output in cell.outputs if output.output_type == "error"]
 
 
-NO_SERVER = re.compile(r"no answer from|could not connect|can't connect|connection refused|is the server running",
-                       re.IGNORECASE)
-
-
-def skip_if_no_server(path, cell):
-    """A lesson's first cell that raises because a database server is unreachable: skip, quoting it."""
-    failures = errors(cell)
-    if failures and NO_SERVER.search(f"{failures[0].ename}: {failures[0].evalue}"):
-        pytest.skip(f"{path.name} needs a server: {failures[0].evalue.splitlines()[0]}")
-
-
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
 def test_every_cell_can_run_twice_in_a_row(path):
-    if path.name in SERVER_NOTEBOOKS and why_servers_missing():
-        pytest.skip(why_servers_missing())
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=600, allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})
@@ -48,8 +33,6 @@ def test_every_cell_can_run_twice_in_a_row(path):
             expects_error = "raises-exception" in cell.metadata.get("tags", [])
             for attempt in ("first", "second"):
                 client.execute_cell(cell, index)
-                if reruns == 0 and attempt == "first" and not expects_error:
-                    skip_if_no_server(path, cell)
                 assert bool(errors(cell)) == expects_error, (
                     f"{path.name} cell {index}, {attempt} run: {errors(cell)[0].evalue if errors(cell) else 'no error'}"
                     f"\n{cell.source[:200]}"
