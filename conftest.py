@@ -1,10 +1,14 @@
-"""Repository-wide pytest set-up: lessons that need database servers skip, saying why, when none answers."""
+"""Repository-wide pytest set-up: the test session's own PostgreSQL server, and lesson 10's schema per worker."""
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from tests.servers import SERVER_NOTEBOOKS, why_servers_missing
+from coursekit.pgserver import DATA_FOLDER_VARIABLE, stop
+from tests.servers import OWN_URL_VARIABLE, SERVER_NOTEBOOKS, own_postgres_url
 
 
 def pytest_configure(config):
@@ -13,12 +17,25 @@ def pytest_configure(config):
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         os.environ.setdefault("LESSON10_SCHEMA", f"lesson10_{worker}")
+        return
+    # The first process (xdist's controller, or the only one) sets up what its workers and kernels inherit: the
+    # lessons run on the course's own server, in a data folder of this session's own (so neither a learner's
+    # .pgdata nor another test run is touched), and a POSTGRES_URL you set is kept for the tests of your own server.
+    if OWN_URL_VARIABLE not in os.environ:
+        os.environ[OWN_URL_VARIABLE] = os.environ.pop("POSTGRES_URL", "") or own_postgres_url()
+    if DATA_FOLDER_VARIABLE not in os.environ:
+        config._course_pgdata = Path(tempfile.mkdtemp(prefix="course-pg-")) / "data"
+        os.environ[DATA_FOLDER_VARIABLE] = str(config._course_pgdata)
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_course_pgdata", None)
+    if folder is not None:  # this session made the folder: stop the server it may have started, and delete it
+        stop(folder)
+        shutil.rmtree(folder.parent, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.name in SERVER_NOTEBOOKS and item.path.suffix == ".ipynb":
-            reason = why_servers_missing()
-            if reason:
-                item.add_marker(pytest.mark.skip(reason=reason))
             item.add_marker(pytest.mark.server)

@@ -1,4 +1,10 @@
-"""Whether the database servers that some lessons and tests need are reachable (they skip, saying why, if not)."""
+"""The servers the tests use: the course's own PostgreSQL by default, and, where one answers, your own.
+
+Lesson 10 and the PostgreSQL tests run on the course's own server (coursekit.pgserver), which the test session
+starts in a folder of its own (conftest.py), so nothing here skips on a machine without PostgreSQL. The path
+through a server of your own is tested too where one answers at OWN_POSTGRES_URL: the POSTGRES_URL you ran the
+tests with, else the local server with trust authentication. MariaDB is optional (lesson 10's first section).
+"""
 
 import functools
 import os
@@ -6,9 +12,15 @@ import os
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+LOCAL_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+OWN_URL_VARIABLE = "COURSE_TEST_OWN_POSTGRES_URL"  # conftest.py moves POSTGRES_URL here for the session
 MARIADB_URL = os.environ.get("MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 SERVER_NOTEBOOKS = {"10-migrating-a-live-server.ipynb"}
+
+
+def own_postgres_url() -> str:
+    """The user's own PostgreSQL server, for the tests of that path (they skip where it does not answer)."""
+    return os.environ.get(OWN_URL_VARIABLE) or LOCAL_POSTGRES_URL
 
 
 @functools.cache
@@ -26,11 +38,3 @@ def unreachable(url: str) -> str | None:
         return f"no server at {engine.url.render_as_string()}: {str(error.orig).splitlines()[0]}"
     finally:
         engine.dispose()
-
-
-def why_servers_missing() -> str | None:
-    """None when PostgreSQL and MariaDB both answer, else a reason to skip, with how to start them."""
-    problems = [reason for reason in (unreachable(POSTGRES_URL), unreachable(MARIADB_URL)) if reason]
-    if not problems:
-        return None
-    return "; ".join(problems) + " (README, Troubleshooting: how to start them; or set POSTGRES_URL and MARIADB_URL)"

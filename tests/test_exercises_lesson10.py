@@ -1,4 +1,8 @@
-"""Lesson 10's exercise checks: the solutions pass, wrong answers get a hint (exercise 3 needs PostgreSQL)."""
+"""Lesson 10's exercise checks and first cells: the solutions pass, wrong answers get a hint, faults get a message.
+
+Exercise 3 and the first cell run on the course's own PostgreSQL (never skipped), and on your own server where one
+answers (tests.servers.own_postgres_url).
+"""
 
 import re
 
@@ -10,11 +14,23 @@ from sqlalchemy.exc import DBAPIError
 from coursekit.exercises.lesson10 import check_metadata_only, check_safe_not_null_order, check_try_migration
 from coursekit.order_steps import CREATE_ORDERS
 from tests.conftest import REPO
-from tests.servers import POSTGRES_URL, unreachable
+from tests.servers import own_postgres_url, unreachable
 from tests.test_exercises import solutions
 
 LESSON_10 = REPO / "notebooks" / "10-migrating-a-live-server.ipynb"
-needs_postgres = pytest.mark.skipif(bool(unreachable(POSTGRES_URL)), reason=unreachable(POSTGRES_URL) or "")
+NOTHING_LISTENS = "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1
+
+
+@pytest.fixture(params=["embedded", "own"])
+def lesson_server(request, monkeypatch):
+    """POSTGRES_URL unset (the course's own server), then set to your own server (skips when it does not answer)."""
+    if request.param == "own":
+        if unreachable(own_postgres_url()):
+            pytest.skip(f"your own PostgreSQL server: {unreachable(own_postgres_url())}")
+        monkeypatch.setenv("POSTGRES_URL", own_postgres_url())
+    else:
+        monkeypatch.delenv("POSTGRES_URL", raising=False)
+    return request.param
 
 
 def solution_namespace():
@@ -34,8 +50,7 @@ def test_lesson_10_solutions_pass_their_checks():
 
 
 @pytest.mark.server
-@needs_postgres
-def test_exercise_3_solution_passes():
+def test_exercise_3_solution_passes(lesson_server):
     verdict = check_try_migration(solution_namespace()["try_migration"])
     assert verdict.ok, verdict.message
 
@@ -65,35 +80,52 @@ def code_cells():
     return [cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells if cell.cell_type == "code"]
 
 
-def test_first_cell_says_how_to_start_a_missing_server(monkeypatch):
-    monkeypatch.setenv("POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:1/test")  # nothing listens on port 1
-    with pytest.raises(RuntimeError) as raised:
-        exec(code_cells()[0], {})
-    message = str(raised.value)
-    assert message.startswith("No answer from PostgreSQL: ") and "port 1 failed" in message  # the driver's words
-    assert "pg_ctlcluster --skip-systemctl-redirect" in message and "start-stop-daemon --start" in message
+@pytest.mark.server
+def test_first_cell_names_the_server_and_its_version(lesson_server, capsys):
+    exec(code_cells()[0], {})
+    said = capsys.readouterr().out.splitlines()
+    if lesson_server == "embedded":
+        assert said[0].startswith("Using the course's own PostgreSQL server") and said[1].startswith("PostgreSQL 18.")
+    else:
+        assert said[0] == "Using the server at POSTGRES_URL:" and said[1].startswith("PostgreSQL ")
 
 
 @pytest.mark.server
-@needs_postgres
-def test_first_cell_quotes_the_server_when_it_answers_but_the_database_is_missing(monkeypatch):
-    monkeypatch.setenv("POSTGRES_URL", POSTGRES_URL.rsplit("/", 1)[0] + "/no_such_database_for_lesson10")
+def test_an_unusable_postgres_url_gets_the_drivers_words_and_what_to_do_and_a_rerun_recovers(monkeypatch, capsys):
+    monkeypatch.setenv("POSTGRES_URL", NOTHING_LISTENS)
+    namespace = {}
+    with pytest.raises(RuntimeError) as raised:
+        exec(code_cells()[0], namespace)
+    message = str(raised.value)
+    assert message.startswith("No answer from the PostgreSQL server at POSTGRES_URL (") and "port 1 failed" in message
+    assert "`%env POSTGRES_URL=`" in message  # the way back to the course's own server, without a restart
+    monkeypatch.setenv("POSTGRES_URL", "")  # what `%env POSTGRES_URL=` does
+    exec(code_cells()[0], namespace)
+    assert capsys.readouterr().out.startswith("Using the course's own PostgreSQL server")
+
+
+@pytest.mark.server
+def test_first_cell_quotes_your_server_when_it_answers_but_the_database_is_missing(monkeypatch):
+    if unreachable(own_postgres_url()):
+        pytest.skip(f"your own PostgreSQL server: {unreachable(own_postgres_url())}")
+    monkeypatch.setenv("POSTGRES_URL", own_postgres_url().rsplit("/", 1)[0] + "/no_such_database_for_lesson10")
     with pytest.raises(RuntimeError) as raised:
         exec(code_cells()[0], {})
     message = str(raised.value)
     assert 'database "no_such_database_for_lesson10" does not exist' in message.splitlines()[0]
-    assert "database named test" in message and "POSTGRES_URL" in message
+    assert "does the database exist?" in message
 
 
 @pytest.mark.server
-@needs_postgres
-def test_without_mariadb_section_1_says_it_skips_its_mariadb_half(monkeypatch, capsys):
+def test_without_mariadb_section_1_says_what_the_learner_misses(monkeypatch, capsys):
+    monkeypatch.delenv("POSTGRES_URL", raising=False)
     monkeypatch.setenv("MARIADB_URL", "mysql+pymysql://root@127.0.0.1:1/test")  # nothing listens on port 1
     cells, namespace = code_cells(), {}
     exec(cells[0], namespace)
+    capsys.readouterr()
     exec(cells[1], namespace)
     said = capsys.readouterr().out
-    assert said.startswith("PostgreSQL answers. No answer from MariaDB: ") and "skip its MariaDB half" in said
+    assert said.startswith("No answer from MariaDB: ") and "show only in words" in said and "MARIADB_URL" in said
     exec(next(cell for cell in cells if "MariaDB says:" in cell), namespace)
     assert capsys.readouterr().out.startswith("Skipped: MariaDB does not answer")
 
@@ -156,14 +188,13 @@ def never_commits(engine, sql):
 
 
 @pytest.mark.server
-@needs_postgres
 @pytest.mark.parametrize(
     "answer, hint",
     [(without_timeout, "your function waited"), (waits_forever, "your function waited"),
      (lets_the_timeout_escape, "escaped"), (busy_on_every_error, "should raise"), (never_commits, "committed"),
      (lambda engine, sql: "busy", "'done'"), (lambda engine, sql: None, "returned None")],
 )
-def test_exercise_3_wrong_answers_get_a_hint(answer, hint):
+def test_exercise_3_wrong_answers_get_a_hint(answer, hint, lesson_server):
     verdict = check_try_migration(answer)
     assert not verdict.ok and hint in verdict.message, verdict.message
 
@@ -175,6 +206,6 @@ def test_exercise_3_needs_a_function_and_no_server_to_say_so(answer):
 
 
 def test_exercise_3_without_a_server_says_how_to_get_one(monkeypatch):
-    monkeypatch.setenv("POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:1/test")  # nothing listens on port 1
+    monkeypatch.setenv("POSTGRES_URL", NOTHING_LISTENS)
     verdict = check_try_migration(lambda engine, sql: "done")
     assert not verdict.ok and "no PostgreSQL server" in verdict.message and "first cell" in verdict.message

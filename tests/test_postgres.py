@@ -1,7 +1,8 @@
 """Lessons 01 and 02, the migration engine and the stepper against a real PostgreSQL server.
 
-Each test works in a schema of its own, dropped afterwards. Everything skips, saying why, when no
-server answers at POSTGRES_URL (default: the local server with trust authentication).
+Each test works in a schema of its own, dropped afterwards, on two servers: the course's own (embedded, always
+there, so these never skip) and your own, where one answers (tests.servers.own_postgres_url: the POSTGRES_URL
+you ran the tests with, else the local server); only the latter skips, saying why, when it does not answer.
 """
 
 import itertools
@@ -15,22 +16,28 @@ from sqlalchemy.exc import OperationalError
 
 from coursekit.migrations import MigrationError, Migrator
 from coursekit.order_steps import ORDER_STEPS, create_shop
+from coursekit.pgserver import embedded_url
 from coursekit.stepper import MigrationStepper
 from tests.conftest import REPO, snapshot
-from tests.servers import POSTGRES_URL
+from tests.servers import own_postgres_url
 
 pytestmark = pytest.mark.server
 
 
 
-@pytest.fixture(scope="module")
-def server():
-    engine = create_engine(POSTGRES_URL)
+@pytest.fixture(scope="module", params=["embedded", "own"])
+def server(request):
+    """The course's own server (never skips), then yours (skips when it does not answer); the URL's engine."""
+    url = embedded_url() if request.param == "embedded" else own_postgres_url()
+    engine = create_engine(url, connect_args={"connect_timeout": 5})
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except OperationalError as error:
-        pytest.skip(f"no PostgreSQL server at {engine.url.render_as_string()}: {str(error.orig).splitlines()[0]}")
+        if request.param == "embedded":
+            raise
+        pytest.skip(f"no PostgreSQL server of your own at {engine.url.render_as_string()}: "
+                    f"{str(error.orig).splitlines()[0]}")
     yield engine
     engine.dispose()
 
@@ -41,8 +48,9 @@ def schema_url(server):
     schema = f"course_test_{secrets.token_hex(4)}"
     with server.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    url = server.url.render_as_string(hide_password=False)
+    separator = "&" if "?" in url else "?"
+    yield f"{url}{separator}options=-csearch_path%3D{schema}"
     with server.begin() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
