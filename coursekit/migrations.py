@@ -119,8 +119,17 @@ class Migrator:
     def _stored_version(self, conn) -> int:
         if not inspect(conn).has_table(self.version_table):
             return 0
-        version = conn.execute(text(f"SELECT version FROM {self._quoted_version_table(conn)}")).scalar()
-        return int(version or 0)
+        stored = conn.execute(text(f"SELECT version FROM {self._quoted_version_table(conn)}")).scalar()
+        if stored is None:
+            return 0
+        with suppress(TypeError, ValueError):
+            if int(stored) == stored and 0 <= int(stored) <= self.head:
+                return int(stored)
+        raise MigrationError(
+            f"The table {self.version_table} says version {stored!r}, but this migration has versions 0 to "
+            f"{self.head}: it was changed by hand. Store the version the schema is at (UPDATE {self.version_table} "
+            "SET version = ...), or Restart & Run All to start again."
+        )
 
     def _quoted_version_table(self, conn) -> str:
         return conn.dialect.identifier_preparer.quote(self.version_table)

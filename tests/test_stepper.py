@@ -128,3 +128,127 @@ def test_an_engine_with_a_database_per_thread_is_refused_with_what_to_use():
 def test_a_stepper_before_the_table_exists_says_which_cell_to_run():
     with pytest.raises(LookupError, match="Run the cell that creates it first"):
         MigrationStepper(Migrator(make_engine("sqlite:///:memory:"), ORDER_STEPS))
+
+
+# --- The state lives in the database: whatever moved it, the stepper shows it and acts on it ------------------------
+
+def move_by_hand(stepper, *statements):
+    with stepper.migrator.engine.begin() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+def test_another_migrator_moving_the_database_is_shown_when_the_stepper_reads_it_again(stepper):
+    stepper.toggles[2].value = True
+    Migrator(stepper.migrator.engine, ORDER_STEPS).upgrade()  # a later cell, a colleague's deploy
+    stepper.update_from_database()
+    assert states(stepper) == [True] * 4
+    assert stepper.last_message == ("The database was moved to version 4 outside the stepper "
+                                    "(the stepper showed version 3).")
+    assert "ix_orders_status" in stepper.schema.value and "#d4f7d4" in stepper.schema.value, "the index shows added"
+    assert "outside the stepper" in stepper.sql.value, "the SQL pane does not claim the stepper's last SQL moved it"
+    stepper.reload_button.click()
+    assert stepper.last_message.startswith("Nothing changed since the stepper last read the database: version 4")
+
+
+def test_a_click_on_a_stale_picture_says_the_database_moved_and_does_what_its_label_says(stepper):
+    """The issue's case: the stepper shows version 3, a later cell moved the database to 4, the learner clicks 4."""
+    stepper.toggles[2].value = True
+    Migrator(stepper.migrator.engine, ORDER_STEPS).upgrade()
+    stepper.toggles[3].value = True  # shown off: the learner asks for step 4 to be applied
+    assert stepper.last_message == (
+        "The database was moved to version 4 outside the stepper (the stepper showed version 3). "
+        "Step 4 is already applied (the database is at version 4 of 4), so nothing ran."
+    )
+    assert states(stepper) == [True] * 4 and stepper.migrator.current() == 4
+
+
+def test_a_click_on_a_step_shown_off_never_undoes_steps_the_database_moved_past(stepper):
+    Migrator(stepper.migrator.engine, ORDER_STEPS).upgrade()  # the stepper still shows version 0
+    stepper.toggles[1].value = True  # "on: apply steps 1 to 2"
+    assert stepper.migrator.current() == 4, "turning a step on must not undo steps 3 and 4"
+    assert stepper.last_message.startswith("The database was moved to version 4 outside the stepper")
+    assert "Step 2 is already applied" in stepper.last_message and states(stepper) == [True] * 4
+
+
+def test_a_step_undone_by_hand_in_sql_is_shown_and_the_next_click_starts_from_there(stepper):
+    stepper.toggles[3].value = True
+    move_by_hand(stepper, "DROP INDEX ix_orders_status", "UPDATE schema_version SET version = 3")
+    stepper.toggles[3].value = False  # shown on: the learner asks for step 4 to be undone; it already is
+    assert stepper.last_message.startswith("The database was moved to version 3 outside the stepper (the stepper "
+                                           "showed version 4). Step 4 is not applied")
+    assert states(stepper) == [True, True, True, False] and stepper.migrator.current() == 3
+    stepper.toggles[2].value = False
+    assert stepper.last_message == "Undid 3. Allow only known statuses. The database is now at version 2 of 4."
+    assert stepper.migrator.current() == 2
+
+
+def test_a_column_added_by_hand_is_shown_and_the_step_that_adds_it_explains_its_failure(stepper):
+    move_by_hand(stepper, "ALTER TABLE orders ADD COLUMN status TEXT NOT NULL DEFAULT 'pending'")
+    stepper.update_from_database()
+    assert "changed outside the stepper" in stepper.last_message and "still says version 0" in stepper.last_message
+    assert "status" in stepper.schema.value and "pending" in stepper.rows.value
+    stepper.toggles[0].value = True
+    assert "duplicate column name: status" in stepper.last_message
+    assert "does not look like version 0" in stepper.last_message and states(stepper) == [False] * 4
+
+
+def test_a_version_table_edited_to_a_version_that_does_not_exist_disables_the_steps_until_fixed(stepper):
+    stepper.toggles[0].value = True
+    move_by_hand(stepper, "UPDATE schema_version SET version = 9")
+    stepper.update_from_database()
+    assert "says version 9, but this migration has versions 0 to 4" in stepper.last_message
+    assert all(toggle.disabled and not toggle.value for toggle in stepper.toggles)
+    stepper.toggles[3].value = True  # a click that slips through changes nothing
+    move_by_hand(stepper, "UPDATE schema_version SET version = 1")
+    assert stepper.migrator.current() == 1
+    stepper.reload_button.click()
+    assert stepper.last_message == "The database can be read again: it is at version 1 of 4."
+    assert states(stepper) == [True, False, False, False] and not any(t.disabled for t in stepper.toggles)
+
+
+@pytest.fixture
+def shell(tmp_path, monkeypatch):
+    """A real IPython shell, running cells as a notebook does (with cell ids, as JupyterLab sends them)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path))
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell.instance(config=config)
+    shell.user_ns.update(Migrator=Migrator, ORDER_STEPS=ORDER_STEPS, MigrationStepper=MigrationStepper,
+                         engine=create_shop(rows=200))
+    yield shell
+    InteractiveShell.clear_instance()
+
+
+def steppers_following_cells(shell):
+    return [callback.__self__ for callback in shell.events.callbacks["post_run_cell"]
+            if isinstance(getattr(callback, "__self__", None), MigrationStepper)]
+
+
+def test_after_every_cell_the_stepper_shows_the_database_as_it_is(shell):
+    shell.run_cell("stepper = MigrationStepper(Migrator(engine, ORDER_STEPS))\nstepper.toggles[2].value = True",
+                   cell_id="make-stepper")
+    stepper = shell.user_ns["stepper"]
+    assert states(stepper) == [True, True, True, False]
+    shell.run_cell("Migrator(engine, ORDER_STEPS).upgrade()", cell_id="later-cell").raise_error()
+    assert states(stepper) == [True] * 4, "no click needed: the cell's end refreshed the stepper"
+    assert stepper.last_message.startswith("The database was moved to version 4 outside the stepper")
+    shell.run_cell("1 + 1", cell_id="unrelated-cell")
+    assert stepper.last_message.startswith("The database was moved to version 4"), "nothing changed: nothing redrawn"
+    shell.run_cell("from sqlalchemy import text\nwith engine.begin() as conn:\n"
+                   "    conn.execute(text(\"UPDATE orders SET status = 'cancelled' WHERE order_id = 'ORD-0000001'\"))",
+                   cell_id="the-shop-writes").raise_error()
+    assert "cancelled" in stepper.rows.value, "rows a cell wrote are shown"
+
+
+def test_running_the_cell_again_replaces_its_stepper_instead_of_piling_them_up(shell):
+    for _ in range(3):
+        shell.run_cell("stepper = MigrationStepper(Migrator(engine, ORDER_STEPS))", cell_id="make-stepper")
+    assert steppers_following_cells(shell) == [shell.user_ns["stepper"]]
+    shell.run_cell("other = MigrationStepper(Migrator(engine, ORDER_STEPS))", cell_id="another-cell")
+    assert len(steppers_following_cells(shell)) == 2, "a stepper made by another cell stays"
+    shell.user_ns["other"].close()
+    assert steppers_following_cells(shell) == [shell.user_ns["stepper"]]
