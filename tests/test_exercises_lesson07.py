@@ -57,8 +57,8 @@ def drop_currency():
         (nothing, drop_currency, "no column `currency`"),
         (add_nullable_currency, drop_currency, "accepts NULL"),
         (add_usd_currency, drop_currency, "use server_default='EUR'"),
-        (add_currency_without_default, drop_currency, "your upgrade() raised"),
-        (add_currency, drop_wrong_column, "your downgrade() raised"),
+        (add_currency_without_default, drop_currency, "A NOT NULL column needs a server_default"),
+        (add_currency, drop_wrong_column, "your downgrade() failed"),
         (add_currency, nothing, "not as it was at head"),
         (lambda: op.execute("DELETE FROM orders"), drop_currency, "no column `currency`"),
     ],
@@ -101,8 +101,8 @@ def rename_and_double():
         (rename_and_double, rename("total", "amount"), "not the old amounts"),
         (rename("amount", "total"), nothing, "rename total back to amount"),
         (rename("amount", "total"), add_and_drop("amount", "total"), "rename total back to amount"),
-        (rename("amount", "total"), rename("nothing", "amount"), "your downgrade() raised"),
-        (rename("price", "total"), rename("total", "amount"), "your upgrade() raised"),
+        (rename("amount", "total"), rename("nothing", "amount"), "looked for a column 'nothing'"),
+        (rename("price", "total"), rename("total", "amount"), "your upgrade() failed"),
     ],
 )
 def test_wrong_renames_get_a_hint(upgrade, downgrade, hint):

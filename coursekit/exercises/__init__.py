@@ -8,9 +8,10 @@ scratch database of their own, so the lesson's database is never touched.
 
 from __future__ import annotations
 
+import linecache
 import re
+import sys
 import sysconfig
-import traceback
 from pathlib import Path
 from typing import NamedTuple
 
@@ -50,21 +51,43 @@ _NOT_LEARNER_CODE = tuple(
 )
 
 
+def _is_library_file(filename: str) -> bool:
+    return str(Path(filename).resolve()).startswith(_NOT_LEARNER_CODE)
+
+
+def _is_learner_frame(frame) -> bool:
+    """Code of the learner's own: not in a library's file, nor compiled from a string by a library (Alembic's
+    ``op`` functions are generated with ``exec``, so their frames have no file but a library's globals)."""
+    filename = frame.f_code.co_filename
+    if not filename.startswith("<"):
+        return not _is_library_file(filename)
+    module = sys.modules.get(frame.f_globals.get("__name__") or "")
+    module_file = getattr(module, "__file__", None)
+    return module is None or module.__name__ == "__main__" or not module_file or not _is_library_file(module_file)
+
+
 def learner_line(error: BaseException) -> str | None:
     """Where in the learner's own code ``error`` was raised: "line 3 of your cell: `x = 1 / 0`", or None.
 
     The innermost frame of the traceback that is not in coursekit, the standard library or an installed
     package is the learner's (a notebook cell, or a file of their own).
     """
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if not str(Path(frame.filename).resolve()).startswith(_NOT_LEARNER_CODE)]
+    frames = [(tb.tb_frame, tb.tb_lineno) for tb in _walk(error.__traceback__) if _is_learner_frame(tb.tb_frame)]
     if not frames:
         return None
-    frame = frames[-1]
-    in_a_cell = "ipykernel_" in frame.filename or frame.filename.startswith("<")
-    place = "your cell" if in_a_cell else Path(frame.filename).name
-    code = f": `{frame.line.strip()}`" if frame.line else ""
-    return f"line {frame.lineno} of {place}{code}"
+    frame, lineno = frames[-1]
+    filename = frame.f_code.co_filename
+    in_a_cell = "ipykernel_" in filename or filename.startswith("<")
+    place = "your cell" if in_a_cell else Path(filename).name
+    line = linecache.getline(filename, lineno, frame.f_globals).strip()
+    code = f": `{line}`" if line else ""
+    return f"line {lineno} of {place}{code}"
+
+
+def _walk(tb):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
 
 
 DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg2", "pymysql", "MySQLdb")

@@ -6,6 +6,9 @@ a scratch database of their own, migrated to head by the course's revisions, as 
 
 from __future__ import annotations
 
+import os
+import traceback
+
 from alembic import command
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
@@ -14,7 +17,7 @@ from sqlalchemy import inspect
 from coursekit.alembic_setup import alembic_config
 from coursekit.dataset import generate_orders, insert_orders
 from coursekit.db import make_engine
-from coursekit.exercises import Verdict, first_line
+from coursekit.exercises import Verdict, explain_error
 from coursekit.migrations import enable_transactional_ddl
 from coursekit.models import metadata
 from coursekit.schema import rules_frame, schema_frame
@@ -51,8 +54,16 @@ def _snapshot(engine, columns=("order_id", "amount")):
     return schema_frame(engine).to_dict("records"), rules_frame(engine).to_dict("records"), fingerprint
 
 
-def _columns(engine) -> dict:
-    return {column["name"]: column for column in inspect(engine).get_columns("orders")}
+def _columns(engine) -> dict | None:
+    """The columns of ``orders`` by name; None when the learner's revision left no such table."""
+    inspector = inspect(engine)
+    if not inspector.has_table("orders"):
+        return None
+    return {column["name"]: column for column in inspector.get_columns("orders")}
+
+
+NO_ORDERS = Verdict(False, "after your upgrade there is no table `orders`: change the table, do not drop or rename it.")
+NOT_NULL_WITHOUT_DEFAULT = "Cannot add a NOT NULL column with default value NULL"
 
 
 def _run(engine, function, name: str) -> str | None:
@@ -60,8 +71,19 @@ def _run(engine, function, name: str) -> str | None:
     try:
         run_as_revision(engine, function)
     except Exception as error:  # a learner's wrong revision is an answer to explain, not a crash
-        return f"your {name}() raised {first_line(error)}"
+        return f"your {name}() failed: {explain_error(error)}.{_hint(engine, error)}"
     return None
+
+
+def _hint(engine, error: BaseException) -> str:
+    """A hint for the two mistakes an error shows for certain, else nothing."""
+    if NOT_NULL_WITHOUT_DEFAULT in str(error):  # SQLite's refusal: the rows already there need a value
+        return " A NOT NULL column needs a server_default, which gives the rows already there their value."
+    raised_in = traceback.extract_tb(error.__traceback__)[-1].filename if error.__traceback__ else ""
+    columns = _columns(engine) or {}
+    if isinstance(error, KeyError) and f"{os.sep}alembic{os.sep}" in raised_in and error.args[0] not in columns:
+        return f" Alembic looked for a column {error.args[0]!r}; orders has {list(columns)}."  # batch_alter_table's
+    return ""
 
 
 def _both_callable(upgrade, downgrade) -> Verdict | None:
@@ -78,7 +100,9 @@ def check_currency_revision(upgrade, downgrade) -> Verdict:
     engine = scratch_database_at("head")
     before = _snapshot(engine)
     if problem := _run(engine, upgrade, "upgrade"):
-        return Verdict(False, problem + ". Use op.add_column('orders', sa.Column(...)).")
+        return Verdict(False, problem)
+    if _columns(engine) is None:
+        return NO_ORDERS
     column = _columns(engine).get("currency")
     if column is None:
         return Verdict(False, f"after your upgrade, orders has no column `currency` (it has {list(_columns(engine))}).")
@@ -91,7 +115,7 @@ def check_currency_revision(upgrade, downgrade) -> Verdict:
     if values != ["EUR"]:
         return Verdict(False, f"existing orders read {values}; every one should read 'EUR'.")
     if problem := _run(engine, downgrade, "downgrade"):
-        return Verdict(False, problem + ". Drop the column the upgrade added: op.drop_column('orders', 'currency').")
+        return Verdict(False, problem)
     if _snapshot(engine) != before:
         return Verdict(False, "after your downgrade the database is not as it was at head. Undo exactly the upgrade.")
     return Verdict(True, "upgrade adds currency for every order, downgrade gives back the schema of head.")
@@ -104,18 +128,23 @@ def check_rename_revision(upgrade, downgrade) -> Verdict:
     engine = scratch_database_at("head")
     before = _snapshot(engine)
     if problem := _run(engine, upgrade, "upgrade"):
-        return Verdict(False, problem + ". Inside op.batch_alter_table('orders'), use alter_column(...).")
+        return Verdict(False, problem)
     columns = _columns(engine)
+    if columns is None:
+        return NO_ORDERS
     if "total" not in columns:
         return Verdict(False, f"after your upgrade, orders has no column `total` (it has {list(columns)}).")
     if "amount" in columns:
         return Verdict(False, "`amount` is still there: rename it rather than adding a second column.")
     with engine.connect() as conn:
         totals = table_fingerprint(conn, "orders", ("order_id", "total"))
-    if totals != before[2]:
+        filled = conn.exec_driver_sql("SELECT count(total) FROM orders").scalar_one()
+    if totals != before[2] and filled == 0:
         return Verdict(False, "the totals are not the old amounts: a rename keeps every value, drop + add loses them.")
+    if totals != before[2]:
+        return Verdict(False, "the totals are not the old amounts: a rename keeps every value as it was.")
     if problem := _run(engine, downgrade, "downgrade"):
-        return Verdict(False, problem + ". Rename total back to amount the same way.")
+        return Verdict(False, problem)
     if _snapshot(engine) != before:
         return Verdict(False, "after your downgrade the database is not as at head: rename total back to amount.")
     return Verdict(True, "every amount survives as a total; the downgrade gives back the schema and values of head.")
