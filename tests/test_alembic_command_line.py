@@ -8,6 +8,7 @@ The same holds for the script `--sql` writes, applied as a DBA applies it (Debia
 Python's `executescript`); and a command that names no database refuses, saying what to set.
 """
 
+import io
 import os
 import shutil
 import sqlite3
@@ -16,8 +17,10 @@ import sys
 from contextlib import closing
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
+from coursekit.alembic_setup import alembic_config
 from coursekit.dataset import generate_orders, insert_orders
 from tests.conftest import REPO, snapshot
 
@@ -107,6 +110,19 @@ def test_the_offline_sqlite_script_is_one_transaction():
     assert statements(script)[-1] == "COMMIT;", script[-500:]
     assert script.count("BEGIN;") == script.count("COMMIT;") == 1, "one transaction for the whole script"
     assert "sqlite3 -bail" in script.splitlines()[0], "the script says how to apply it: stop at the first error"
+
+
+def test_the_script_written_from_a_passed_connection_is_one_transaction_too():
+    """Lesson 07 writes its offline SQL in Python: through a Config holding the notebook's own connection."""
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn:
+        config = alembic_config(conn)
+        config.output_buffer = io.StringIO()
+        command.upgrade(config, "0003:head", sql=True)
+    engine.dispose()
+    script = config.output_buffer.getvalue()
+    assert (statements(script)[0], statements(script)[-1]) == ("BEGIN;", "COMMIT;"), script
+    assert "sqlite3 -bail" in script.splitlines()[0]
 
 
 def with_sqlite3_shell(path, script):

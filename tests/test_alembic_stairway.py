@@ -165,16 +165,5 @@ def test_on_postgresql_the_check_is_added_in_place_without_a_rebuild():
     sql = offline_sql("up", "0003:0004", url="postgresql+psycopg://")
     assert "ALTER TABLE orders ADD CONSTRAINT ck_orders_status CHECK" in sql
     assert "_alembic_tmp_orders" not in sql
+    assert sql.startswith("BEGIN;") and "sqlite3" not in sql, "PostgreSQL's script gets no advice for SQLite's shell"
 
-
-def test_offline_sql_for_sqlite_is_one_transaction_also_for_a_passed_connection(engine):
-    with engine.connect() as conn:
-        sql = offline_sql("up", "0003:head", url=None, connection=conn)
-    lines = [line for line in sql.splitlines() if line.strip() and not line.startswith("--")]
-    assert (lines[0], lines[-1]) == ("BEGIN;", "COMMIT;")
-    assert "sqlite3 -bail" in sql.splitlines()[0]
-
-
-def test_offline_sql_for_postgresql_has_no_sqlite_advice():
-    sql = offline_sql("up", "0003:head", url="postgresql+psycopg://")
-    assert sql.startswith("BEGIN;") and "sqlite3" not in sql
