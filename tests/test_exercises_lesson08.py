@@ -48,7 +48,7 @@ def crashes_on_the_good_database(engine):
         (passes_always, "cannot catch that"),
         (fails_always, "your test failed"),
         (refuses_a_known_status, "your test failed"),
-        (crashes_on_the_good_database, "your test error"),
+        (crashes_on_the_good_database, "your test stopped with an error"),
     ],
 )
 def test_wrong_constraint_tests_get_a_hint(answer, hint):

@@ -150,8 +150,10 @@ def explain_error(error: BaseException) -> str:
     if isinstance(error, AssertionError):
         said = f": {str(error).splitlines()[0]}" if str(error).strip() else ""
         return f"an assert failed{said}{at}"
-    if type(error).__name__ == "Failed" and type(error).__module__.startswith("_pytest"):  # pytest.fail, pytest.raises
-        return f"pytest reported a failure: {str(error).splitlines()[0] if str(error) else 'Failed'}{at}"
+    outcomes = sys.modules.get("_pytest.outcomes")  # pytest.fail, pytest.raises' DID NOT RAISE, pytest.skip
+    if outcomes is not None and isinstance(error, outcomes.OutcomeException):
+        said = f": {str(error).splitlines()[0]}" if str(error).strip() else ""
+        return f"pytest reported {type(error).__name__}{said}{at}"
     return f"your code raised {_without_background(first_line(error))}{at}"
 
 

@@ -8,31 +8,45 @@ wrong or missing (it must fail). A test that cannot fail is a verdict too.
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
-from coursekit.exercises import Verdict, first_line
+from coursekit.exercises import Verdict, explain_error
 from coursekit.exercises.lesson07 import scratch_database_at
 
 TEST_FAILED = (AssertionError, pytest.fail.Exception)
+OUTCOME_WORDS = {"failed": "failed", "error": "stopped with an error", "skipped": "skipped itself"}
 
 
-def _outcome(test, engine) -> tuple[str, str]:
-    """("passed" | "failed" | "error", detail) for the learner's test run on ``engine``."""
+def _outcome(test, engine) -> tuple[str, BaseException | None]:
+    """("passed" | "failed" | "error" | "skipped", what was raised) for the learner's test run on ``engine``."""
     try:
         test(engine)
     except TEST_FAILED as failure:
-        return "failed", first_line(failure)
+        return "failed", failure
+    except pytest.skip.Exception as skip:  # pytest.skip() in a test: it did not pass
+        return "skipped", skip
     except Exception as error:
-        return "error", first_line(error)
-    return "passed", ""
+        return "error", error
+    return "passed", None
+
+
+def _refused_check(error: BaseException | None) -> bool:
+    """The database's CHECK refused the test's write, and the test did not expect it (no pytest.raises)."""
+    return isinstance(error, IntegrityError) and "CHECK constraint failed" in str(error.orig)
 
 
 def _judge(test, good, broken: dict, what: str) -> Verdict:
     """Right when ``test`` passes on ``good`` and does not pass (fails or errors, as pytest reports) on each broken."""
     if not callable(test):
         return Verdict(False, "define a test function that takes `engine`, and run its cell first.")
-    outcome, detail = _outcome(test, good)
+    outcome, raised = _outcome(test, good)
     if outcome != "passed":
-        return Verdict(False, f"on a correctly migrated database your test {outcome} ({detail}); it should pass.")
+        hint = ""
+        if _refused_check(raised):
+            hint = (" The refusal is what your test should expect: write the statement inside "
+                    "`with pytest.raises(IntegrityError):`.")
+        return Verdict(False, f"on a correctly migrated database your test {OUTCOME_WORDS[outcome]}: "
+                              f"{explain_error(raised)}. It should pass.{hint}")
     for name, engine in broken.items():
         if _outcome(test, engine)[0] == "passed":
             return Verdict(False, f"your test also passed on a database {name}: it cannot catch that. Assert {what}.")
