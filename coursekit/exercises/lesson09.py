@@ -31,6 +31,15 @@ def check_linear_operations(linear_operations) -> Verdict:
     return Verdict(True, "every operation that reads or writes each row is O(n); only ADD COLUMN is not.")
 
 
+def _not_the_rate(rows_per_second: float, timings: pd.DataFrame, column: str) -> str:
+    """What a wrong rate is, when it is the rate at a smaller size; else only that it is not rows / seconds."""
+    for rows, seconds in timings[column].iloc[:-1].items():
+        if seconds and math.isclose(rows_per_second, rows / seconds, rel_tol=0.01):
+            return f"that is the rate at {rows:,} rows: take the last row of `timings` (the largest size)."
+    return (f"{rows_per_second:,.0f} is not the rows divided by the seconds of '{column}' in the last row of "
+            "`timings` (the largest size).")
+
+
 def check_throughput(rows_per_second, timings) -> Verdict:
     """Exercise 2: rows per second of the one-statement backfill at the largest size."""
     column = "backfill, one statement"
@@ -44,5 +53,5 @@ def check_throughput(rows_per_second, timings) -> Verdict:
     if math.isclose(rows_per_second, 1 / expected, rel_tol=0.01):
         return Verdict(False, "that is seconds per row; divide the rows by the seconds instead.")
     if not math.isclose(rows_per_second, expected, rel_tol=0.01):
-        return Verdict(False, f"{rows_per_second:,.0f} is not it: take the last row of `timings` (the largest size).")
+        return Verdict(False, _not_the_rate(rows_per_second, timings, column))
     return Verdict(True, f"about {expected:,.0f} rows per second on this machine.")
