@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from coursekit.exercises import Verdict, first_line
+from coursekit.exercises import Verdict, database_words, explain_error
 from coursekit.pgserver import postgres_url
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for "canceling statement due to lock timeout"
@@ -152,7 +152,7 @@ def _check_while_locked(engine, try_migration) -> Verdict | None:
         return Verdict(False, "the lock timeout escaped as an error: catch it and return 'busy' "
                               "(its error.orig.sqlstate is '55P03').")
     if error is not None:
-        return Verdict(False, f"while another session read the table, your function raised {first_line(error)}")
+        return Verdict(False, f"while another session read the table, {explain_error(error)}.")
     if result != "busy":
         return Verdict(False, f"while another session read the table, it should return 'busy'; it returned {result!r}.")
     return None
@@ -162,12 +162,12 @@ def _check_when_free(engine, try_migration) -> Verdict | None:
     try:
         result = try_migration(engine, "ALTER TABLE shop_orders ADD COLUMN note TEXT")
     except Exception as error:
-        return Verdict(False, f"with no other session about, your function raised {first_line(error)}")
+        return Verdict(False, f"with no other session about, {explain_error(error)}.")
     if result != "done":
         return Verdict(False, f"with no other session about, it should return 'done'; it returned {result!r}.")
     if "note" not in _columns(engine):
-        return Verdict(False, "it returned 'done' but the column is not there: was the transaction committed? "
-                              "(use engine.begin())")
+        return Verdict(False, "it returned 'done' but the column is not there: the ALTER TABLE was not committed "
+                              "(or not run). engine.begin() commits at the end of its block.")
     return None
 
 
@@ -191,6 +191,8 @@ def check_try_migration(try_migration) -> Verdict:
                 if problem is not None:
                     return problem
     except DBAPIError as error:
-        return Verdict(False, f"no PostgreSQL server to check against ({first_line(error.orig)}); "
+        if error.statement is not None:  # the server answered, but refused the check's own SQL
+            return Verdict(False, f"the check could not prepare its scratch table: {explain_error(error)}.")
+        return Verdict(False, f"no PostgreSQL server to check against ({database_words(error.orig)}); "
                               "run the lesson's first cell, it says how to start one.")
     return Verdict(True, "'busy' after 200 ms while the table is in use, 'done' when it is free, other errors raised.")
