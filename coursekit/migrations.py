@@ -2,9 +2,12 @@
 
 It works like Alembic's ``upgrade``/``downgrade`` on a straight line of revisions: version ``k``
 means steps ``1..k`` are applied. Each step runs in its own transaction together with the update
-of the stored version, so a step that fails leaves the database exactly as it was, and the
-:class:`MigrationError` says why. The steps themselves are plain data (:class:`Step`); the SQL
-of the course's steps is in :mod:`coursekit.order_steps`.
+of the stored version, so where DDL is transactional (SQLite with :func:`enable_transactional_ddl`,
+PostgreSQL) a step that fails leaves the database exactly as it was, and the :class:`MigrationError`
+says why. MariaDB and MySQL commit implicitly around each DDL statement: there a step of several
+statements that fails half-way keeps the statements before the failure, and the version stays behind.
+The steps themselves are plain data (:class:`Step`); the SQL of the course's steps is in
+:mod:`coursekit.order_steps`.
 """
 
 from __future__ import annotations
