@@ -2,7 +2,8 @@
 
 ``migrations/env.py`` runs on the connection passed in ``config.attributes["connection"]`` when there
 is one: on ``sqlite:///:memory:`` every new connection is a new, empty database, so Alembic must use the
-notebook's (or the test's) own connection.
+notebook's (or the test's) own connection. Without one, set the option ``sqlalchemy.url`` (or ``DATABASE_URL``):
+env.py refuses a command that names no database, and ``sql=True`` needs at least the dialect (``sqlite://``).
 """
 
 from __future__ import annotations
