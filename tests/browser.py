@@ -13,6 +13,8 @@ import socket
 import subprocess
 import time
 import urllib.request
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 LESSON_02 = "02-migration-steps-up-and-down.ipynb"
@@ -69,6 +71,66 @@ def lab_command(jupyter: list[str], root: Path, port: int, token: str) -> list[s
     if hasattr(os, "getuid") and os.getuid() == 0:
         command.append("--allow-root")
     return command
+
+
+# JavaScript: whether each step button of the first stepper on the page shows as on (ipywidgets' mod-active).
+READ_STEP_BUTTONS = """() => {
+  const steps = [...document.querySelectorAll('button')].filter(b => /^\\d+\\. /.test(b.textContent.trim()));
+  const first = [];
+  for (const button of steps) {
+    const number = parseInt(button.textContent.trim(), 10);
+    if (number <= first.length) break;
+    first.push(button.classList.contains('mod-active'));
+  }
+  return first;
+}"""
+
+
+def shown_version(page) -> int:
+    """The version the stepper's buttons show: steps 1..k on, the rest off (anything else fails)."""
+    states = page.evaluate(READ_STEP_BUTTONS)
+    version = sum(states)
+    assert len(states) == 4 and states == [True] * version + [False] * (4 - version), states
+    return version
+
+
+def kernel_value(base_url: str, token: str, expression: str, timeout: float = 30) -> str:
+    """``expression`` evaluated in lesson 02's kernel, as text: read straight from the kernel, not from the page.
+
+    A silent execute request with a user expression, over a second websocket to the kernel: it runs no cell,
+    so IPython's post_run_cell event (which the stepper follows) does not fire.
+    """
+    import websocket
+
+    with urllib.request.urlopen(f"{base_url}/api/sessions?token={token}", timeout=5) as response:
+        sessions = json.load(response)
+    kernel_id = next(s["kernel"]["id"] for s in sessions if str(s.get("path", "")).endswith(LESSON_02))
+    message_id = uuid.uuid4().hex
+    request = {
+        "header": {"msg_id": message_id, "msg_type": "execute_request", "username": "browser-test",
+                   "session": uuid.uuid4().hex, "version": "5.3", "date": datetime.now(UTC).isoformat()},
+        "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+        "content": {"code": "", "silent": True, "store_history": False, "user_expressions": {"value": expression},
+                    "allow_stdin": False, "stop_on_error": False},
+    }
+    connection = websocket.create_connection(
+        f"{base_url.replace('http', 'ws', 1)}/api/kernels/{kernel_id}/channels?token={token}", timeout=timeout)
+    try:
+        connection.send(json.dumps(request))
+        while True:
+            reply = json.loads(connection.recv())
+            if reply.get("parent_header", {}).get("msg_id") == message_id and reply["msg_type"] == "execute_reply":
+                break
+    finally:
+        connection.close()
+    value = reply["content"]["user_expressions"]["value"]
+    assert value["status"] == "ok", value
+    return value["data"]["text/plain"]
+
+
+def stored_version(base_url: str, token: str) -> int:
+    """The version the lesson's database holds, read by a Migrator of its own (not the stepper's)."""
+    return int(kernel_value(base_url, token, "Migrator(engine, ORDER_STEPS).current()"))
 
 
 # JupyterLab settings for the test: render every cell (JupyterLab 4 otherwise leaves cells outside the
@@ -189,7 +251,14 @@ def drive_lesson_02(base_url: str, token: str, chromium: str, artifacts: Path, f
             page.screenshot(path=str(artifacts / "01-after-run-all.png"))
             checked.append("Run All Cells ran the whole lesson in the browser")
 
+            shown, stored = shown_version(page), stored_version(base_url, token)
+            assert shown == stored, f"after Run All the buttons show version {shown}, the database is at {stored}"
+            assert shown >= 1, "the lesson leaves steps applied, so the first click below undoes them"
+            checked.append(f"after Run All the buttons show version {shown}, the version the database holds")
+
+            # Step 1 shows on; its label says "Off: undo step 1 and every later step".
             click_step(page, "1. Add a status column", "now at version 0 of 4")
+            assert stored_version(base_url, token) == 0 and shown_version(page) == 0
             tables = stepper_tables(page)
             assert changes(tables["columns"]).get("status") == "removed"
             assert "status" not in tables["rows"][0]

@@ -40,4 +40,4 @@ def test_clicking_the_stepper_changes_the_rendered_schema_and_rows(chromium, tmp
     artifacts = REPO / "test-artifacts" / "browser"
     with running_lab(command, isolated_jupyter_env(tmp_path / "jupyter"), port, token, tmp_path / "lab.log") as url:
         checked = drive_lesson_02(url, token, chromium, artifacts)
-    assert len(checked) == 5, checked
+    assert len(checked) == 6, checked
