@@ -84,4 +84,4 @@ def test_binder_recipe_builds_and_serves_the_lessons(tmp_path):
         with urllib.request.urlopen(f"{url}/api/contents/{lesson_path}?token={token}&content=0", timeout=30) as r:
             assert r.status == 200, f"{lesson_path} exists on the Binder server"
         checked = drive_lesson_02(url, token, chromium, REPO / "test-artifacts" / "binder", folder="notebooks/")
-    assert len(checked) == 5, checked
+    assert len(checked) == 6, checked
