@@ -1,14 +1,42 @@
-"""Every exercise check of every lesson answers a wrong answer with a verdict, never a traceback."""
+"""Every exercise check answers a wrong answer with a verdict, never a traceback, and its hint fits the mistake made.
+
+The first test feeds every check wrong answers of every kind. The table below it goes check by check: an answer,
+the words its verdict must contain and the words it must not contain. Every check meets exceptions that have
+nothing to do with its exercise (``1 / 0``, a KeyError, a SQL syntax error, SQL without ``text()``): the verdict
+names that exception (its type and the line it came from, or the database's own words and the statement) and
+none of the check's hints, which belong to other mistakes.
+"""
 
 import importlib
 import inspect
 import pkgutil
+import sqlite3
 
 import pandas as pd
 import pytest
+from alembic import op
+from sqlalchemy import REAL, Column, MetaData, String, Table, Text, text
 
 import coursekit.exercises
-from coursekit.exercises import Verdict
+from coursekit.exercises import (
+    Verdict,
+    lesson01,
+    lesson03,
+    lesson04,
+    lesson05,
+    lesson06,
+    lesson07,
+    lesson08,
+    lesson09,
+    lesson10,
+)
+from tests import test_exercises_lesson03 as answers03
+from tests import test_exercises_lesson05 as answers05
+from tests import test_exercises_lesson06 as answers06
+from tests import test_exercises_lesson07 as answers07
+from tests import test_exercises_lesson08 as answers08
+
+NOT_MINE = {"lesson02"}  # lesson 02's checks have their own table in tests/test_exercises_lesson02.py
 
 
 def all_checks():
@@ -44,3 +72,320 @@ def test_a_wrong_answer_gets_a_verdict(check, answer):
     arguments = [answer] * len(inspect.signature(check).parameters)
     result = check(*arguments)
     assert isinstance(result, Verdict) and not result.ok and result.message
+
+
+# --- Exceptions unrelated to any exercise, as a learner's function of each shape would raise them -----------------
+
+def divides_by_zero(*args):
+    return 1 / 0
+
+
+def raises_key_error(*args):
+    return {}["currency"]
+
+
+def misspelled_sql_on_conn(conn):
+    conn.execute(text("ALTR TABLE orders ADD COLUMN x TEXT"))
+
+
+def forgets_text_on_conn(conn):
+    conn.execute("ALTER TABLE orders ADD COLUMN x TEXT")
+
+
+def misspelled_sql_on_engine(engine, *rest):
+    with engine.begin() as conn:
+        conn.execute(text("ALTR TABLE orders ADD COLUMN x TEXT"))
+
+
+def forgets_text_on_engine(engine, *rest):
+    with engine.begin() as conn:
+        conn.execute("ALTER TABLE orders ADD COLUMN x TEXT")
+
+
+def misspelled_sql_on_second(path, engine):
+    misspelled_sql_on_engine(engine)
+
+
+def forgets_text_on_second(path, engine):
+    forgets_text_on_engine(engine)
+
+
+def misspelled_sql_in_revision():
+    op.execute("ALTR TABLE orders ADD COLUMN x TEXT")
+
+
+def forgets_text_in_revision():
+    op.get_bind().execute("ALTER TABLE orders ADD COLUMN x TEXT")
+
+
+def misspelled_sql_with_sqlite3(*args):
+    sqlite3.connect(":memory:").execute("ALTR TABLE orders ADD COLUMN x TEXT")
+
+
+HERE = "of test_checkers_never_crash.py"
+
+
+def body_line(function) -> int:
+    """The line of a one-line function's body, where it raises."""
+    return function.__code__.co_firstlineno + 1
+NAMES_A_PYTHON_ERROR = ["the database refused", "text()"]
+NAMES_A_SQL_ERROR = ["ZeroDivisionError", "your code raised", "text()"]
+UNRELATED = {  # name: (words the verdict must contain, words it must not contain)
+    "1/0": ([f"ZeroDivisionError: division by zero (at line {body_line(divides_by_zero)} {HERE}: `return 1 / 0`)"],
+            NAMES_A_PYTHON_ERROR),
+    "KeyError": ([f"KeyError: 'currency' (at line {body_line(raises_key_error)} {HERE}: `return {{}}[\"currency\"]`)"],
+                 NAMES_A_PYTHON_ERROR),
+    "SQL syntax": (['the database refused the SQL `ALTR TABLE orders ADD COLUMN x TEXT`: near "ALTR": syntax error',
+                    HERE], NAMES_A_SQL_ERROR),
+    "no text()": (["ObjectNotExecutableError", "takes SQL wrapped in text()", HERE], ["the database refused"]),
+}
+ON_POSTGRES = {**UNRELATED, "SQL syntax": (['syntax error at or near "ALTR"', "ALTR TABLE orders", HERE],
+                                           NAMES_A_SQL_ERROR)}
+SHAPES = {  # the learner's function of each shape, for each unrelated exception
+    "conn": {"1/0": divides_by_zero, "KeyError": raises_key_error, "SQL syntax": misspelled_sql_on_conn,
+             "no text()": forgets_text_on_conn},
+    "engine first": {"1/0": divides_by_zero, "KeyError": raises_key_error, "SQL syntax": misspelled_sql_on_engine,
+                     "no text()": forgets_text_on_engine},
+    "engine second": {"1/0": divides_by_zero, "KeyError": raises_key_error, "SQL syntax": misspelled_sql_on_second,
+                      "no text()": forgets_text_on_second},
+    "revision": {"1/0": divides_by_zero, "KeyError": raises_key_error, "SQL syntax": misspelled_sql_in_revision,
+                 "no text()": forgets_text_in_revision},
+    "plain": {"1/0": divides_by_zero, "KeyError": raises_key_error},
+}
+
+
+def unrelated(check, shape, hints, place=lambda function: (function,), expected=UNRELATED, marks=()):
+    """One row per unrelated exception: the check's answer raises it; the verdict names it and none of ``hints``."""
+    for name, function in SHAPES[shape].items():
+        must, must_not = expected[name]
+        yield pytest.param(check, place(function), must, [*must_not, *hints], marks=marks,
+                           id=f"{check.__module__.rsplit('.', 1)[1]}.{check.__name__}-{shape}-{name}")
+
+
+def row(check, answer, must, must_not=(), name=""):
+    arguments = answer if isinstance(answer, tuple) else (answer,)
+    return pytest.param(check, arguments, list(must), list(must_not),
+                        id=f"{check.__module__.rsplit('.', 1)[1]}.{check.__name__}-{name or must[0][:40]}")
+
+
+# --- Wrong answers whose hint must fit them, check by check ------------------------------------------------------
+
+def drops_orders(conn):
+    conn.execute(text("DROP TABLE orders"))
+
+
+def adds_a_misspelled_column(conn):
+    conn.execute(text("ALTER TABLE orders ADD COLUMN curency TEXT NOT NULL DEFAULT 'EUR'"))
+
+
+def adds_a_nullable_column_without_default(conn):
+    conn.execute(text("ALTER TABLE orders ADD COLUMN currency TEXT"))
+
+
+def adds_the_column_and_deletes_the_orders(conn):
+    conn.execute(text("ALTER TABLE orders ADD COLUMN currency TEXT NOT NULL DEFAULT 'EUR'"))
+    conn.execute(text("DELETE FROM orders"))
+
+
+def orders_table(*columns, name="orders"):
+    return Table(name, MetaData(), Column("order_id", Text, primary_key=True), Column("amount", REAL), *columns)
+
+
+LESSON_01 = [
+    *unrelated(lesson01.check_add_currency_column, "conn", ["Did it execute the ALTER"]),
+    row(lesson01.check_add_currency_column, drops_orders, ["there is no table `orders`"], ["Did it execute"]),
+    row(lesson01.check_add_currency_column, adds_a_misspelled_column, ["none named `currency`", "'curency'"],
+        ["Did it execute"]),
+    row(lesson01.check_add_currency_column, adds_a_nullable_column_without_default,
+        ["accepts NULL", "DEFAULT 'EUR'"], ["because the column has a default"]),
+    row(lesson01.check_add_currency_column, adds_the_column_and_deletes_the_orders, ["holds 0"], ["should read"]),
+    row(lesson01.check_server_default_table,
+        orders_table(Column("status", String, server_default=text("'pending"))),
+        ["creating your table failed", "unrecognized token"], ["text()", "plain SQL"]),
+    row(lesson01.check_server_default_table,
+        orders_table(Column("status", String, server_default="pending"), Column("customer", Text, nullable=False)),
+        ["was refused", "NOT NULL constraint failed: orders.customer"], ["creating your table failed", "text()"]),
+    row(lesson01.check_server_default_table, orders_table(Column("status", String, server_default="pending"),
+                                                          name="shop"), ["named 'shop'"], ["text()"]),
+]
+
+
+def deletes_the_notes_itself(conn):
+    conn.exec_driver_sql("DELETE FROM item_notes")
+
+
+def refuses_every_new_item(conn):
+    conn.exec_driver_sql("CREATE TRIGGER no_new_items BEFORE INSERT ON order_items BEGIN "
+                         "SELECT RAISE(ABORT, 'no new items'); END")
+
+
+REBUILD_HINTS = ["COMMIT", "ON DELETE CASCADE", "CHECK"]
+LESSON_03 = [
+    row(lesson03.check_alter_abilities, ["b"], ["SQLite refuses b"], ["works directly"]),
+    row(lesson03.check_alter_abilities, ["a"], ["c works directly"], ["refuses"]),
+    row(lesson03.check_alter_abilities, "a, c", ["give a list of letters"], ["refuses", "works directly"]),
+    *unrelated(lesson03.check_items_rebuild, "conn", REBUILD_HINTS),
+    row(lesson03.check_items_rebuild, deletes_the_notes_itself,
+        ["holds 0: your function ran `DELETE FROM item_notes`"], ["ON DELETE CASCADE"]),
+    row(lesson03.check_items_rebuild, answers03.full_copy_with_foreign_keys_on,
+        ["never wrote to it", "ON DELETE CASCADE"], ["your function ran"]),
+    row(lesson03.check_items_rebuild, refuses_every_new_item, ["not by a CHECK", "no new items"], ["Correct"]),
+    row(lesson03.check_items_rebuild, lambda conn: conn.close(), ["closed the connection"], ["COMMIT"]),
+]
+
+LESSON_04 = [
+    row(lesson04.check_remaining_query, "SELEC count(*) FROM orders",
+        ['the database refused the SQL `SELEC count(*) FROM orders`: near "SELEC": syntax error'],
+        ["half-done", "text()"]),
+    row(lesson04.check_remaining_query, "SELECT count(*) FROM orders WHERE status <> :rule",
+        ["A value is required for bind parameter 'rule'"], ["half-done", "Background on this error"]),
+    row(lesson04.check_remaining_query, "DELETE FROM orders", ["returns no rows"], ["half-done", "failed"]),
+    row(lesson04.check_remaining_query, "SELECT count(*) FROM orders", ["on a half-done backfill your query says"],
+        ["failed"]),
+    *unrelated(lesson04.check_batches_needed, "plain", ["returned", "should be"]),
+    row(lesson04.check_batches_needed, misspelled_sql_with_sqlite3,
+        ['the database refused the SQL: near "ALTR": syntax error', HERE], ["returned", "your code raised"]),
+    row(lesson04.check_batches_needed, lambda rows, size: rows // size, ["batches_needed(1, 10) returned 0"],
+        ["raised"]),
+]
+
+RAISING_TRIGGER = ("CREATE TRIGGER refuse_sweden AFTER INSERT ON orders WHEN NEW.country = 'SE' "
+                   "BEGIN SELECT RAISE(ABORT, 'no orders from Sweden'); END")
+LESSON_05 = [
+    row(lesson05.check_country_triggers, ["CREAT TRIGGER sync AFTER INSERT ON orders BEGIN SELECT 1; END"],
+        ['creating your triggers failed: the database refused the SQL', 'near "CREAT": syntax error'],
+        ["WHEN guards"]),
+    row(lesson05.check_country_triggers, answers05.without_guards(answers05.lesson_05_answers()["country_triggers"]),
+        ["too many levels of trigger recursion", "Add WHEN guards"]),
+    row(lesson05.check_country_triggers, [RAISING_TRIGGER], ["a v1 insert naming only country failed",
+                                                             "no orders from Sweden"], ["WHEN guards"]),
+    *unrelated(lesson05.check_contract_country, "conn", ["before the column", "Drop the triggers"]),
+    row(lesson05.check_contract_country, answers05.drop_column_first,
+        ["after drop column", "still uses the column: drop it before the column"]),
+    row(lesson05.check_contract_country, lambda conn: conn.execute(text("DROP TRIGGER sync_nothing")),
+        ["no such trigger: sync_nothing"], ["before the column"], name="a trigger that does not exist"),
+]
+
+
+def lets_the_failing_step_escape(engine, steps):
+    for step in steps:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(step)
+    return True
+
+
+SAFE_MIGRATE_HINTS = ["restore the snapshot", "VACUUM", "AUTOCOMMIT"]
+LESSON_06 = [
+    *unrelated(lesson06.check_safe_migrate, "engine first", SAFE_MIGRATE_HINTS,
+               place=lambda function: (function,)),
+    row(lesson06.check_safe_migrate, lets_the_failing_step_escape,
+        ["step 4 failed, as it should", "Cannot add a PRIMARY KEY column", "catch it, restore the snapshot"]),
+    row(lesson06.check_safe_migrate, lambda engine, steps: False, ["yet you returned False: return True"],
+        ["VACUUM", "AUTOCOMMIT"], name="always False"),
+    row(lesson06.check_safe_migrate, answers06.migrate_in_one_transaction,
+        ["without the last one, VACUUM, you return True", "AUTOCOMMIT"]),
+    *unrelated(lesson06.check_backup_is_good, "engine second", ["should give False"]),
+    row(lesson06.check_backup_is_good, answers06.raises_on_bad_files,
+        ["file-copy-of-a-wal-database.sqlite", "no such table: orders", "should give False"]),
+]
+
+
+def drops_orders_in_revision():
+    op.drop_table("orders")
+
+
+CURRENCY_HINTS = ["server_default", "op.add_column", "op.drop_column"]
+RENAME_HINTS = ["batch_alter_table", "drop + add", "looked for a column"]
+LESSON_07 = [
+    *unrelated(lesson07.check_currency_revision, "revision", CURRENCY_HINTS,
+               place=lambda function: (function, answers07.drop_currency)),
+    *unrelated(lesson07.check_currency_revision, "revision", CURRENCY_HINTS,
+               place=lambda function: (answers07.add_currency, function)),
+    row(lesson07.check_currency_revision, (answers07.add_currency_without_default, answers07.drop_currency),
+        ["Cannot add a NOT NULL column with default value NULL", "needs a server_default"]),
+    row(lesson07.check_currency_revision, (drops_orders_in_revision, answers07.drop_currency),
+        ["there is no table `orders`"]),
+    *unrelated(lesson07.check_rename_revision, "revision", RENAME_HINTS,
+               place=lambda function: (function, answers07.rename("total", "amount"))),
+    *unrelated(lesson07.check_rename_revision, "revision", RENAME_HINTS,
+               place=lambda function: (answers07.rename("amount", "total"), function)),
+    row(lesson07.check_rename_revision, (answers07.rename("price", "total"), answers07.rename("total", "amount")),
+        ["KeyError: 'price'", "looked for a column 'price'"], ["drop + add"]),
+    row(lesson07.check_rename_revision, (answers07.rename_and_double, answers07.rename("total", "amount")),
+        ["keeps every value as it was"], ["drop + add"]),
+    row(lesson07.check_rename_revision, (answers07.add_and_drop("total", "amount"),
+                                         answers07.add_and_drop("amount", "total")), ["drop + add loses them"]),
+]
+
+
+def forgets_pytest_raises(engine):
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET status = 'lost'"))
+
+
+def skips_itself(engine):
+    pytest.skip("later")
+
+
+def bare_assert(engine):
+    assert 1 == 2
+
+
+TEST_HINT = ["The refusal is what your test should expect"]
+LESSON_08 = [
+    *unrelated(lesson08.check_constraint_test, "engine first", TEST_HINT),
+    row(lesson08.check_constraint_test, forgets_pytest_raises,
+        ["CHECK constraint failed", "inside `with pytest.raises(IntegrityError):`"]),
+    row(lesson08.check_constraint_test, answers08.refuses_a_known_status,
+        ["pytest reported Failed: DID NOT RAISE IntegrityError"], TEST_HINT),
+    row(lesson08.check_constraint_test, answers08.fails_always, ["your test failed: an assert failed: always"],
+        TEST_HINT),
+    *unrelated(lesson08.check_default_test, "engine first", TEST_HINT),
+    row(lesson08.check_default_test, bare_assert,
+        ["your test failed: an assert failed", f"at line {body_line(bare_assert)} {HERE}: `assert 1 == 2`"]),
+    row(lesson08.check_default_test, skips_itself, ["your test skipped itself", "Skipped: later"]),
+]
+
+TIMINGS = pd.DataFrame({"backfill, one statement": [0.001, 0.8]}, index=pd.Index([1_000, 1_000_000]))
+LESSON_09 = [
+    row(lesson09.check_linear_operations, ["add a column"], ["O(1)"], ["missing"]),
+    row(lesson09.check_linear_operations, ["table rebuild"], ["missing"], ["O(1)"]),
+    row(lesson09.check_throughput, (1_000 / 0.001, TIMINGS), ["the rate at 1,000 rows"], ["seconds per row"]),
+    row(lesson09.check_throughput, (123.0, TIMINGS), ["123 is not the rows divided by the seconds"], ["rate at"]),
+    row(lesson09.check_throughput, (0.8 / 1_000_000, TIMINGS), ["seconds per row"], ["rate at"]),
+]
+
+LOCK_HINTS = ["lock_timeout", "escaped", "no PostgreSQL server", "committed"]
+LESSON_10 = [
+    row(lesson10.check_metadata_only, ["a", "b"], ["not b"], ["catalogue only too"]),
+    row(lesson10.check_metadata_only, ["a"], ["c is catalogue only too"], ["not "]),
+    row(lesson10.check_safe_not_null_order, ["b", "c", "a", "d"], ["start with the constraint"], ["validate before"]),
+    row(lesson10.check_safe_not_null_order, ["c", "b", "d", "a"], ["drop the CHECK last"], ["validate before"]),
+    *unrelated(lesson10.check_try_migration, "engine first", LOCK_HINTS, expected=ON_POSTGRES,
+               marks=pytest.mark.server),
+]
+
+TABLE = [*LESSON_01, *LESSON_03, *LESSON_04, *LESSON_05, *LESSON_06, *LESSON_07, *LESSON_08, *LESSON_09, *LESSON_10]
+
+
+def test_the_table_has_rows_for_every_check():
+    in_table = {(param.values[0].__module__, param.values[0].__name__) for param in TABLE}
+    checks = {(param.values[0].__module__, param.values[0].__name__) for param in all_checks()}
+    assert in_table == {(module, name) for module, name in checks if module.rsplit(".", 1)[1] not in NOT_MINE}
+
+
+@pytest.mark.parametrize("check, arguments, must, must_not", TABLE)
+def test_the_verdict_names_the_mistake_made_and_no_other(check, arguments, must, must_not):
+    try:
+        verdict = check(*arguments)
+    except pytest.skip.Exception as escaped:  # else pytest would report a learner's pytest.skip() as a skipped test
+        pytest.fail(f"the check let the learner's {escaped!r} escape")
+    assert not verdict.ok, verdict.message
+    assert [words for words in must if words not in verdict.message] == [], verdict.message
+    assert [words for words in must_not if words in verdict.message] == [], verdict.message
+
+
+def test_sql_that_the_check_runs_for_the_learner_has_no_learner_line():
+    verdict = lesson04.check_remaining_query("SELECT count(*) FROM nowhere")
+    assert "no such table: nowhere" in verdict.message and "(at line" not in verdict.message
+
