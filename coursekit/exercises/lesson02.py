@@ -32,8 +32,9 @@ def check_steps_to_undo(steps_to_undo) -> Verdict:
     except Exception as error:  # noqa: BLE001 - a learner's iterable that fails is their mistake to see
         return Verdict(False, f"the list could not be read: {explain_error(error)}.")
     if not numbers_given:
-        return Verdict(False, "the list is empty, but step 3 as it was is still applied: the edited step 3 can run "
-                              "only once it is undone. Which steps must go first? (" + NEW_STEP_INSTEAD + ")")
+        return Verdict(False, "the list is empty, but the old step 3 is still applied, and the edited one can be "
+                              "applied only after the old one is undone. Which steps must be undone first? ("
+                              + NEW_STEP_INSTEAD + ")")
     if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in numbers_given):
         return Verdict(False, f"use whole step numbers 1 to 4, e.g. [1, 2]; you gave {numbers_given!r}.")
     chosen = {int(n) for n in numbers_given}
