@@ -21,8 +21,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+# Lesson 10 starts the course's own PostgreSQL server (coursekit/pgserver.py); it is stopped when JupyterLab ends,
+# also after Ctrl-C (the recipe's shell waits for JupyterLab instead of dying with it).
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(JUPYTER_ARGS) $(FIRST_LESSON)
+	trap true INT; $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(JUPYTER_ARGS) $(FIRST_LESSON); \
+	status=$$?; $(BIN)/python -m coursekit.pgserver stop; exit $$status
 
 # Two workers, one notebook (file) per worker at a time: about a quarter faster on two cores. XDIST= runs serially.
 XDIST ?= -n 2 --dist loadfile

