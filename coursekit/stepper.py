@@ -256,11 +256,16 @@ class MigrationStepper:
     # --- drawing ------------------------------------------------------------------------------------
 
     def _finish(self, before: Picture, message: str, runs) -> None:
-        """Redraw after an action, highlighting what the action changed (compared with ``before``)."""
+        """Redraw after an action, highlighting what the action changed (compared with ``before``).
+
+        When the database had moved outside the stepper and the action ran no SQL, the SQL pane says the last
+        change came from outside instead of showing the stepper's own last SQL.
+        """
+        moved = bool(self._shown is not None and self._changed_outside(before))
         now = self._look_or_explain()
         if now is not None:
             self._shown = before
-            self._draw(now, message, runs)
+            self._draw(now, message, runs, sql_html=CHANGED_OUTSIDE_SQL if moved and not runs else None)
 
     def _draw(self, picture: Picture, message: str, runs, sql_html: str | None = None) -> None:
         """Show ``picture``; the schema is compared with what was shown before. ``runs=None``: nothing ran."""

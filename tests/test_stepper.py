@@ -161,6 +161,7 @@ def test_a_click_on_a_stale_picture_says_the_database_moved_and_does_what_its_la
         "Step 4 is already applied (the database is at version 4 of 4), so nothing ran."
     )
     assert states(stepper) == [True] * 4 and stepper.migrator.current() == 4
+    assert "outside the stepper" in stepper.sql.value and "CREATE TABLE orders_new" not in stepper.sql.value
 
 
 def test_a_click_on_a_step_shown_off_never_undoes_steps_the_database_moved_past(stepper):
