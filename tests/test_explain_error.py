@@ -45,3 +45,98 @@ def test_another_exception_names_its_type_and_the_learners_line():
 def test_sql_without_text_names_sqlalchemys_refusal_and_the_line():
     message = explain_error(error_from(forgets_text))
     assert "ObjectNotExecutableError" in message and "`conn.execute(" in message
+
+
+def test_a_driver_used_directly_gives_the_databases_words_and_the_line():
+    import sqlite3
+
+    try:
+        sqlite3.connect(":memory:").execute("ALTR TABLE orders ADD COLUMN x TEXT")
+    except sqlite3.Error as error:
+        message = explain_error(error)
+    assert message.startswith('the database refused the SQL: near "ALTR": syntax error (OperationalError)')
+    assert 'test_explain_error.py: `sqlite3.connect(":memory:").execute("ALTR TABLE' in message
+
+
+def test_mysql_says_its_message_and_code_not_a_tuple():
+    import pymysql
+
+    said = "You have an error in your SQL syntax; check the manual ... near 'ALTR TABLE x' at line 1"
+    message = explain_error(pymysql.err.ProgrammingError(1064, said))  # the (code, message) pair pymysql raises
+    assert f"{said} (error 1064)" in message and "(1064," not in message
+
+
+@pytest.mark.server
+def test_postgresql_says_where_in_the_statement():
+    from coursekit.pgserver import postgres_url
+
+    engine = create_engine(postgres_url())
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT order_id, nothing FROM (SELECT 1 AS order_id) AS orders"))
+    except Exception as error:
+        message = explain_error(error)
+    finally:
+        engine.dispose()
+    assert 'column "nothing" does not exist, at `nothing FROM (SELECT 1 AS o...`' in message
+
+
+def test_sql_run_by_a_library_for_the_learner_has_no_learner_line():
+    engine = create_engine("sqlite://")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT * FROM nowhere"))  # as a check runs a learner's query string
+    except Exception as error:
+        error.__traceback__ = error.__traceback__.tb_next  # drop this test's own frame: only library frames remain
+        message = explain_error(error)
+    assert message == "the database refused the SQL `SELECT * FROM nowhere`: no such table: nowhere"
+
+
+def test_alembics_generated_op_functions_are_not_the_learners_cell():
+    from alembic import op
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    def downgrade():
+        op.drop_column("orders", "nothing")
+
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE orders (order_id TEXT)"))
+        with Operations.context(MigrationContext.configure(conn)):
+            try:
+                downgrade()
+            except Exception as error:
+                message = explain_error(error)
+    assert 'of test_explain_error.py: `op.drop_column("orders", "nothing")`' in message
+    assert "your cell" not in message
+
+
+def test_a_migration_error_says_the_step_and_the_refused_statement():
+    from coursekit.migrations import MigrationError, Migrator, Step
+
+    engine = create_engine("sqlite://")
+    migrator = Migrator(engine, [Step("add a column", ("ALTER TABLE nowhere ADD COLUMN x TEXT",), ("SELECT 1",))])
+    with pytest.raises(MigrationError) as raised:
+        migrator.upgrade()
+    message = explain_error(raised.value)
+    assert message.startswith("the migration failed: Step 1 (add a column) failed to upgrade")
+    assert "no such table: nowhere" in message
+    assert "(the database refused `ALTER TABLE nowhere ADD COLUMN x TEXT`)" in message
+
+
+def test_a_failed_assert_and_pytest_outcomes_are_named_as_such():
+    def bare_assert():
+        assert 1 == 2, "one is not two"
+
+    def pytest_raises_without_an_error():
+        with pytest.raises(ZeroDivisionError):
+            pass
+
+    for function, words in ((bare_assert, "an assert failed: one is not two"),
+                            (pytest_raises_without_an_error, "pytest reported Failed: DID NOT RAISE")):
+        try:
+            function()
+        except (AssertionError, pytest.fail.Exception) as error:
+            message = explain_error(error)
+        assert message.startswith(words) and "of test_explain_error.py" in message, message
