@@ -7,6 +7,10 @@ because a machine is slow.
     python -m benchmarks.run                 # everything but the set-up: sizes up to 1M, notebooks, the test suite
     python -m benchmarks.run --with-setup    # also time `make test`'s set-up (a fresh venv, about a minute more)
     python -m benchmarks.run --quick         # tiny sizes, one run, no notebooks and no test suite (seconds)
+
+The course's own PostgreSQL server (coursekit.pgserver) is timed in fresh processes, as a kernel meets it: a cold start
+(initdb and start, in a new folder) and a warm start (its data kept, the server stopped by the last process's exit).
+Lesson 10's time in the notebooks' table is a Run All on that server (unless POSTGRES_URL names another).
 """
 
 from __future__ import annotations
@@ -156,6 +160,25 @@ def bench_stepper(rows: int, runs: int) -> dict:
             "max_ms": 1000 * max(latencies)}
 
 
+# A fresh process asks for the course's server in a given folder and prints how long that took.
+START_SERVER = "import sys, time; from pathlib import Path; from coursekit.pgserver import embedded_url; " \
+               "t = time.perf_counter(); embedded_url(Path(sys.argv[1])); print(time.perf_counter() - t)"
+
+
+def server_start_seconds(folder: Path) -> float:
+    """Seconds for a new process to get the course's server on ``folder``; the server stops when that process ends."""
+    done = subprocess.run([sys.executable, "-c", START_SERVER, str(folder)], capture_output=True, text=True, check=True)
+    return float(done.stdout.split()[-1])
+
+
+def bench_pgserver(runs: int) -> dict:
+    """The course's PostgreSQL: cold start (init + start, new folder each run), warm start (data kept, stopped)."""
+    with tempfile.TemporaryDirectory(prefix="bench-pg-") as scratch:
+        cold = statistics.median(server_start_seconds(Path(scratch) / f"cold{run}") for run in range(runs))
+        warm = statistics.median(server_start_seconds(Path(scratch) / "cold0") for _ in range(runs))
+    return {"cold_start_s": cold, "warm_start_s": warm}
+
+
 def execute_copy(path: Path) -> None:
     """Run a notebook in a fresh kernel, on a copy in memory: the file is not written."""
     notebook = nbformat.read(path, as_version=4)
@@ -210,6 +233,7 @@ def collect(quick: bool, with_setup: bool, runs: int) -> dict:
         "add_column": bench_add_column(1_000, 10_000 if quick else 1_000_000, 3 if quick else 5),
         "backfill": bench_backfill(1_000 if quick else 100_000, 100 if quick else 10_000, runs),
         "stepper": [bench_stepper(rows, runs) for rows in ((1_000,) if quick else (1_000, 100_000))],
+        "pgserver": bench_pgserver(runs),
         "notebooks_s": {} if quick else bench_notebooks(runs),
         "make_test": {} if quick else bench_make_test(with_setup),
     }
@@ -232,6 +256,10 @@ def table(results: dict) -> str:
         ("backfill rows/s, batched", f"{fill['batched_rows_per_s']:,.0f} (batches of {fill['batch']:,})"),
     ]
     lines += [stepper_line(figures) for figures in results["stepper"]]
+    if "pgserver" in results:
+        server = results["pgserver"]
+        lines += [("PostgreSQL (course's own): cold start", f"{server['cold_start_s']:.2f} s (initdb + start)"),
+                  ("PostgreSQL (course's own): warm start", f"{server['warm_start_s']:.2f} s (data kept)")]
     lines += [(f"notebook {name}", f"{seconds:.1f} s" if isinstance(seconds, float) else seconds)
               for name, seconds in results["notebooks_s"].items()]
     lines += [(f"make test: {key}", f"{value:.1f} s" if isinstance(value, float) else str(value))

@@ -22,6 +22,8 @@ def test_quick_benchmark_prints_one_table_and_writes_the_same_figures_as_json(tm
     assert results["generator"]["rows"] == 1_000 and results["generator"]["ratio"] > 0
     assert results["add_column"]["ratio"] > 0 and results["backfill"]["batched_rows_per_s"] > 0
     assert results["stepper"][0]["clicks"] == len(CLICKS) and results["stepper"][0]["max_ms"] > 0
+    assert results["pgserver"]["cold_start_s"] > 0 and results["pgserver"]["warm_start_s"] > 0
+    assert "PostgreSQL (course's own): cold start" in printed
 
 
 def test_notebook_timing_runs_a_copy_and_leaves_the_file_alone(tmp_path):
