@@ -315,6 +315,11 @@ LESSON_07 = [
         ["keeps every value as it was"], ["drop + add"]),
     row(lesson07.check_rename_revision, (answers07.add_and_drop("total", "amount"),
                                          answers07.add_and_drop("amount", "total")), ["drop + add loses them"]),
+    row(lesson07.check_rename_revision, (answers07.rename("amount", "total"), answers07.nothing),
+        ["after your downgrade orders has columns", "'total'"], ["drop + add"], name="downgrade does nothing"),
+    row(lesson07.check_rename_revision,
+        (answers07.rename("amount", "total"), answers07.add_and_drop("amount", "total")),
+        ["after your downgrade every amount is NULL", "drop + add loses them"], name="downgrade adds and drops"),
 ]
 
 

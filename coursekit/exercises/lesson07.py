@@ -121,6 +121,20 @@ def check_currency_revision(upgrade, downgrade) -> Verdict:
     return Verdict(True, "upgrade adds currency for every order, downgrade gives back the schema of head.")
 
 
+def _rename_not_undone(engine) -> str:
+    """What the learner's downgrade left different from head, in the terms of the rename."""
+    columns = _columns(engine)
+    if columns is None:
+        return "after your downgrade there is no table `orders`: rename total back to amount."
+    if "total" in columns or "amount" not in columns:
+        return f"after your downgrade orders has columns {list(columns)}: rename total back to amount."
+    with engine.connect() as conn:
+        if conn.exec_driver_sql("SELECT count(amount) FROM orders").scalar_one() == 0:
+            return "after your downgrade every amount is NULL: rename total back to amount, drop + add loses them."
+    return ("after your downgrade the database is not as at head (its schema, rules or amounts differ): "
+            "rename total back to amount and change nothing else.")
+
+
 def check_rename_revision(upgrade, downgrade) -> Verdict:
     """Exercise 2: rename ``amount`` to ``total`` keeping every value (not autogenerate's drop + add), and back."""
     if (refused := _both_callable(upgrade, downgrade)) is not None:
@@ -146,5 +160,5 @@ def check_rename_revision(upgrade, downgrade) -> Verdict:
     if problem := _run(engine, downgrade, "downgrade"):
         return Verdict(False, problem)
     if _snapshot(engine) != before:
-        return Verdict(False, "after your downgrade the database is not as at head: rename total back to amount.")
+        return Verdict(False, _rename_not_undone(engine))
     return Verdict(True, "every amount survives as a total; the downgrade gives back the schema and values of head.")
