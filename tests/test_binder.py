@@ -1,9 +1,12 @@
-"""Binder's recipe, replayed: what repo2docker would build from binder/, then lesson 02 in a browser on it.
+"""Binder's recipe, replayed: what repo2docker would build from binder/, then lesson 02 in a browser on it,
+and lesson 10 on the course's own PostgreSQL server.
 
 No Docker engine is needed: a fresh clone of the committed repository, a fresh venv with the Python
 that binder/runtime.txt names, `pip install -r binder/requirements.txt` from the clone's root (which
 installs the course itself through `-e .`), binder/postBuild if present, and JupyterLab started as
-Binder starts it (through binder/start if present). Takes about a minute and a half.
+Binder starts it (through binder/start if present). Lesson 10 then runs top to bottom in that environment (nbconvert,
+as `make record` does), with no POSTGRES_URL: its server lives in the clone's .pgdata/, as it would in Binder's home
+folder. Takes about two and a half minutes.
 """
 
 import os
@@ -13,8 +16,10 @@ import shutil
 import subprocess
 import urllib.request
 
+import nbformat
 import pytest
 
+from coursekit.pgserver import running_pid
 from tests.browser import (
     LESSON_02,
     copy_without_outputs,
@@ -85,3 +90,20 @@ def test_binder_recipe_builds_and_serves_the_lessons(tmp_path):
             assert r.status == 200, f"{lesson_path} exists on the Binder server"
         checked = drive_lesson_02(url, token, chromium, REPO / "test-artifacts" / "binder", folder="notebooks/")
     assert len(checked) == 6, checked
+    run_lesson_10(clone, bin_dir, {name: value for name, value in env.items()
+                                   if name not in ("POSTGRES_URL", "COURSE_PGDATA")})
+
+
+def run_lesson_10(clone, bin_dir, env):
+    """Lesson 10, Run All, in the Binder environment: no error, on the course's own server, stopped afterwards."""
+    lesson = clone / "notebooks" / "10-migrating-a-live-server.ipynb"
+    copy_without_outputs(lesson, lesson)
+    run([str(bin_dir / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--inplace", str(lesson)],
+        cwd=clone, env=env)
+    cells = [cell for cell in nbformat.read(lesson, as_version=4).cells if cell.cell_type == "code"]
+    errors = [output for cell in cells for output in cell.outputs if output.output_type == "error"
+              and "raises-exception" not in cell.metadata.get("tags", [])]
+    assert errors == [], errors
+    assert cells[0].outputs[0]["text"].startswith("Using the course's own PostgreSQL server")
+    assert (clone / ".pgdata" / "PG_VERSION").exists(), "the server's files live in the course folder"
+    assert running_pid(clone / ".pgdata") is None, "the server stopped when the kernel ended"
