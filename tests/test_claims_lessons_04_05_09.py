@@ -160,6 +160,45 @@ def test_server_locks_are_as_lesson_04_says(server, isolation, update, other_wri
     assert outcome == expected
 
 
+def vacuum_tuples(conn, table):
+    """VACUUM (VERBOSE) `table` on an autocommit connection; its 'tuples: ...' line."""
+    notices = []
+    conn.connection.driver_connection.add_notice_handler(
+        lambda notice: notices.append(f"{notice.message_primary}\n{notice.message_detail}"))
+    conn.execute(text(f"VACUUM (VERBOSE) {table}"))
+    return next(line for notice in notices for line in notice.splitlines() if line.startswith("tuples:"))
+
+
+@pytest.mark.server
+def test_on_postgresql_an_update_of_every_row_doubles_the_table_and_an_open_transaction_holds_back_vacuum():
+    """Two of the costs lesson 04 names, on the course's server: bloat, and a vacuum held back by a long transaction."""
+    engine = create_engine(embedded_url())
+    orders, other = f"bloat_{secrets.token_hex(4)}", f"other_{secrets.token_hex(4)}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {orders} (order_id integer PRIMARY KEY, status text NOT NULL)"))
+        conn.execute(text(f"INSERT INTO {orders} SELECT n, 'pending' FROM generate_series(1, 20000) AS n"))
+        conn.execute(text(f"CREATE TABLE {other} (n integer)"))
+    size = text("SELECT pg_relation_size(CAST(:table AS regclass))")
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as shop, \
+                engine.connect() as long_transaction:
+            before = shop.execute(size, {"table": orders}).scalar_one()
+            long_transaction.begin()
+            long_transaction.execute(text(f"INSERT INTO {other} VALUES (1)"))  # open, as a long UPDATE would be
+            shop.execute(text(f"UPDATE {orders} SET status = 'shipped'"))
+            after = shop.execute(size, {"table": orders}).scalar_one()
+            held_back = vacuum_tuples(shop, orders)
+            long_transaction.rollback()
+            released = vacuum_tuples(shop, orders)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP TABLE {orders}, {other}"))
+        engine.dispose()
+    assert after > 1.8 * before, (before, after)
+    assert "0 removed" in held_back and "20000 are dead but not yet removable" in held_back, held_back
+    assert "20000 removed" in released, released
+
+
 # --- Lesson 05: what the expand phase's loosening costs ------------------------------------------------------------
 
 def test_lesson_05_rebuild_holds_the_lock_longer_the_bigger_the_table():
