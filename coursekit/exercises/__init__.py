@@ -106,7 +106,7 @@ def database_words(error: BaseException, statement: str | None = None) -> str:
     said = str(error).strip()
     words = said.splitlines()[0] if said else type(error).__name__
     position = getattr(getattr(error, "diag", None), "statement_position", None)  # PostgreSQL: 1-based character
-    if position and statement and 0 < int(position) <= len(statement):
+    if position and statement and 1 < int(position) <= len(statement):  # 1: the whole statement
         return f"{words}, at `{_shorten(statement[int(position) - 1:], 30)}`"
     return words
 
@@ -136,8 +136,8 @@ def explain_error(error: BaseException) -> str:
         said = database_words(error.orig, error.statement)
         return f"the database refused the SQL `{_shorten(error.statement)}`: {said}{at}"
     if isinstance(error, ObjectNotExecutableError) and isinstance(error.target, str):
-        return (f"your code raised ObjectNotExecutableError{at}: conn.execute() takes SQL wrapped in text(), not "
-                f"the plain string `{_shorten(error.target, 50)}`. Write conn.execute(text(\"...\")).")
+        return (f"your code raised ObjectNotExecutableError{at}: conn.execute() takes SQL wrapped in text(), "
+                f"conn.execute(text(\"...\")), not the plain string `{_shorten(error.target, 50)}`")
     if isinstance(error, StatementError):  # SQLAlchemy refused before the database saw it, e.g. a missing parameter
         reason = _without_background(str(error.orig or error).splitlines()[0])
         return f"SQLAlchemy could not run the statement `{_shorten(error.statement)}`: {reason}{at}"
