@@ -140,3 +140,12 @@ def test_a_failed_assert_and_pytest_outcomes_are_named_as_such():
         except (AssertionError, pytest.fail.Exception) as error:
             message = explain_error(error)
         assert message.startswith(words) and "of test_explain_error.py" in message, message
+
+
+def test_a_connection_that_fails_is_not_called_a_refused_statement():
+    engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/test", connect_args={"connect_timeout": 5})
+    try:
+        engine.connect()  # nothing listens on port 1
+    except Exception as error:
+        message = explain_error(error)
+    assert message.startswith("the database said: connection failed:") and "refused the SQL" not in message

@@ -134,6 +134,8 @@ def explain_error(error: BaseException) -> str:
     at = f" (at {where})" if where else ""
     if isinstance(error, DBAPIError):
         said = database_words(error.orig, error.statement)
+        if not error.statement:  # no statement: connecting failed, or the connection broke
+            return f"the database said: {said}{at}"
         return f"the database refused the SQL `{_shorten(error.statement)}`: {said}{at}"
     if isinstance(error, ObjectNotExecutableError) and isinstance(error.target, str):
         return (f"your code raised ObjectNotExecutableError{at}: conn.execute() takes SQL wrapped in text(), "
@@ -146,7 +148,7 @@ def explain_error(error: BaseException) -> str:
     if isinstance(error, MigrationError):
         cause = error.__cause__
         statement = f" (the database refused `{_shorten(cause.statement)}`)" if isinstance(cause, DBAPIError) else ""
-        return f"the migration failed: {first_line(error).split(': ', 1)[1]}{statement}{at}"
+        return f"the migration failed: {str(error).splitlines()[0] if str(error) else ''}{statement}{at}"
     if isinstance(error, AssertionError):
         said = f": {str(error).splitlines()[0]}" if str(error).strip() else ""
         return f"an assert failed{said}{at}"
