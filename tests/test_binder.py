@@ -13,8 +13,12 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
+import tempfile
+import time
 import urllib.request
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -107,3 +111,47 @@ def run_lesson_10(clone, bin_dir, env):
     assert cells[0].outputs[0]["text"].startswith("Using the course's own PostgreSQL server")
     assert (clone / ".pgdata" / "PG_VERSION").exists(), "the server's files live in the course folder"
     assert running_pid(clone / ".pgdata") is None, "the server stopped when the kernel ended"
+
+
+LESSON_10 = REPO / "notebooks" / "10-migrating-a-live-server.ipynb"
+
+
+def test_binder_start_gives_a_learner_who_is_not_root_a_mariadb_for_lesson_10(tmp_path, monkeypatch, capsys):
+    """binder/start as Binder runs it (a user who is not root, home folder of their own): lesson 10's section 1 then
+    runs its MariaDB half. apt.txt's package is not installed here: the test uses this machine's MariaDB binaries."""
+    if os.geteuid() != 0 or not shutil.which("runuser"):
+        pytest.skip("needs root, to run binder/start as the user 'nobody' (as Binder runs it as its notebook user)")
+    if not os.path.exists("/usr/sbin/mariadbd"):
+        pytest.skip("no MariaDB installed here (Binder installs it through binder/apt.txt)")
+    home = Path(tempfile.mkdtemp(prefix="binder-home-"))
+    home.chmod(0o755)
+    shutil.chown(home, "nobody")
+    port = free_port()
+    try:
+        run(["runuser", "-u", "nobody", "--", "env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin",
+             f"MARIADB_PORT={port}", str(REPO / "binder" / "start"), "true"], timeout=30)
+        monkeypatch.setenv("MARIADB_URL", f"mysql+pymysql://root@127.0.0.1:{port}/test")
+        monkeypatch.delenv("POSTGRES_URL", raising=False)
+        cells = {cell.id: cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells}
+        namespace = {}
+        exec(cells["c002"], namespace)
+        answered = wait_for(lambda: exec(cells["4fa03c9f"], namespace) or not namespace["mariadb_problem"], 60)
+        assert answered, namespace["mariadb_problem"]
+        for cell_id in ("c004", "c007", "c010"):
+            exec(cells[cell_id], namespace)
+        assert "MariaDB says: CONSTRAINT `ck_amount_negative` failed for `orders`" in capsys.readouterr().out
+    finally:
+        pid_file = home / ".mariadb" / "mariadb.pid"
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+            wait_for(lambda: not pid_file.exists(), 30)
+        shutil.rmtree(home)
+
+
+def wait_for(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return False
