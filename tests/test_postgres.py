@@ -19,7 +19,7 @@ from coursekit.order_steps import ORDER_STEPS, create_shop
 from coursekit.pgserver import embedded_url
 from coursekit.stepper import MigrationStepper
 from tests.conftest import REPO, snapshot
-from tests.servers import own_postgres_url
+from tests.servers import MARIADB_URL, own_postgres_url, unreachable
 
 pytestmark = pytest.mark.server
 
@@ -110,3 +110,38 @@ def test_lesson_runs_unchanged_on_postgresql(schema_url, lesson, monkeypatch):
         output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
     )
     assert "postgresql" in printed or "'pending'::text" in printed, "the lesson really ran on PostgreSQL"
+
+
+def test_lesson_10_runs_on_your_own_server_and_says_what_needs_postgresql_18(monkeypatch):
+    """Lesson 10 top to bottom on your server (POSTGRES_URL), in a schema of its own; no output is compared."""
+    url = own_postgres_url()
+    if unreachable(url):
+        pytest.skip(f"no PostgreSQL server of your own: {unreachable(url)}")
+    schema = f"lesson10_own_{secrets.token_hex(4)}"
+    monkeypatch.setenv("POSTGRES_URL", url)
+    monkeypatch.setenv("LESSON10_SCHEMA", schema)
+    notebook = nbformat.read(REPO / "notebooks" / "10-migrating-a-live-server.ipynb", as_version=4)
+    try:
+        NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
+    finally:
+        drop_lesson_10(url, schema)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    printed = ["".join(output.get("text", "") for output in cell.outputs) for cell in code]
+    assert printed[0].startswith("Using the server at POSTGRES_URL:\nPostgreSQL ")
+    with create_engine(url).connect() as conn:
+        version = conn.execute(text("SHOW server_version_num")).scalar_one()
+    if int(version) < 180_000:
+        needs_18 = [said for said in printed if "needs PostgreSQL 18; this server is" in said]
+        assert len(needs_18) == 2, "both PostgreSQL 18 cells say so, and nothing fails"
+
+
+def drop_lesson_10(url, schema):
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+    if not unreachable(MARIADB_URL):
+        engine = create_engine(MARIADB_URL)
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {schema}"))
+        engine.dispose()
