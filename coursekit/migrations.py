@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numbers
 import re
+import time
+from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
@@ -32,6 +34,8 @@ class MigrationError(Exception):
 class Step:
     """One migration step: SQL statements to apply it and to undo it.
 
+    An entry may also be a function ``entry(conn)`` (a lesson's ``expand(conn)``, say): it runs on the step's
+    connection, inside the step's transaction, and the SQL it sends is recorded as the step's SQL.
     ``dialects`` holds other SQL for databases that do the step differently, by dialect name:
     ``{"postgresql": (upgrade, downgrade)}``. Without an entry, ``upgrade``/``downgrade`` run.
     """
@@ -42,7 +46,7 @@ class Step:
     cannot_restore: str = ""  # what a downgrade cannot give back, said plainly
     dialects: dict = field(default_factory=dict, compare=False)
 
-    def statements(self, direction: str, dialect: str) -> tuple[str, ...]:
+    def statements(self, direction: str, dialect: str) -> tuple[str | Callable, ...]:
         """The SQL that applies (``"upgrade"``) or undoes (``"downgrade"``) the step on ``dialect``."""
         upgrade, downgrade = self.dialects.get(dialect, (self.upgrade, self.downgrade))
         return upgrade if direction == "upgrade" else downgrade
@@ -57,6 +61,7 @@ class Run:
     to_version: int
     step: str
     sql: tuple[str, ...] = field(default=())
+    seconds: float = field(default=0.0, compare=False)  # the step's transaction, BEGIN to COMMIT, as measured
 
     def describe(self) -> str:
         return f"{self.direction} {self.from_version} → {self.to_version}: {self.step}"
@@ -173,33 +178,82 @@ class Migrator:
         return self.downgrade(0)
 
     def _run(self, version: int, direction: str) -> Run:
-        """Run one step's statements and store the new version, all in one transaction."""
+        """Run one step's statements and store the new version, all in one transaction (timed, commit included)."""
         step = self.steps[version - 1]
-        statements = step.statements(direction, self.engine.dialect.name)
         new_version = version if direction == "upgrade" else version - 1
         old_version = version - 1 if direction == "upgrade" else version
         try:
-            with self.engine.connect() as conn, _sqlite_foreign_keys_off(conn) as checks_foreign_keys, conn.begin():
-                for statement in statements:
-                    conn.execute(text(statement))
-                if checks_foreign_keys:
-                    _refuse_broken_references(conn, f"Step {version} ({step.name}) failed to {direction}", old_version)
-                self._store_version(conn, new_version)
+            with self.engine.connect() as conn, _sqlite_foreign_keys_off(conn) as checks_foreign_keys:
+                started = time.perf_counter()
+                with conn.begin():
+                    sql = self._apply(conn, version, direction)
+                    if checks_foreign_keys:
+                        _refuse_broken_references(conn, f"Step {version} ({step.name}) failed to {direction}",
+                                                  old_version)
+                    self._store_version(conn, new_version)
+                seconds = time.perf_counter() - started
         except DBAPIError as error:
             reason = str(error.orig).splitlines()[0]
             raise MigrationError(
                 f"Step {version} ({step.name}) failed to {direction} and was rolled back: {reason}. "
                 f"The database is unchanged, still at version {old_version}." + _hint(reason, old_version)
             ) from error
-        run = Run(direction, old_version, new_version, step.name, statements)
+        run = Run(direction, old_version, new_version, step.name, sql, seconds)
         self.history.append(run)
         return run
+
+    def _apply(self, conn, version: int, direction: str) -> tuple[str, ...]:
+        """Run step ``version``'s statements (or functions) on ``conn``; the SQL that ran, in order."""
+        sql = []
+        for entry in self.steps[version - 1].statements(direction, conn.dialect.name):
+            if callable(entry):
+                with recording(conn) as sent:
+                    entry(conn)
+                sql += sent
+            else:
+                conn.execute(text(entry))
+                sql.append(entry)
+        return tuple(sql)
+
+    def rehearse(self, version: int, look: Callable):
+        """Move to ``version`` in a transaction that is then rolled back; ``look(conn)`` sees the database there.
+
+        Returns what ``look`` returned. The database is left as it was, whatever happened. A step that fails
+        raises the database's error (the real move would fail the same way and say so).
+        """
+        target = self.check_version(version)
+        with self.engine.connect() as conn, _sqlite_foreign_keys_off(conn):
+            transaction = conn.begin()
+            try:
+                now = self._stored_version(conn)
+                for step_version in range(now + 1, target + 1):
+                    self._apply(conn, step_version, "upgrade")
+                for step_version in range(now, target, -1):
+                    self._apply(conn, step_version, "downgrade")
+                return look(conn)
+            finally:
+                transaction.rollback()
 
     def _store_version(self, conn, version: int) -> None:
         table = self._quoted_version_table(conn)
         conn.execute(text(f"CREATE TABLE IF NOT EXISTS {table} (version INTEGER NOT NULL)"))
         if conn.execute(text(f"UPDATE {table} SET version = :version"), {"version": version}).rowcount == 0:
             conn.execute(text(f"INSERT INTO {table} (version) VALUES (:version)"), {"version": version})
+
+
+@contextmanager
+def recording(conn):
+    """Collect the SQL sent on ``conn`` inside the block (a list, filled as statements are sent)."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    event.listen(conn, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(conn, "before_cursor_execute", record)
 
 
 @contextmanager

@@ -75,8 +75,8 @@ class MigrationStepper:
         self.reset_button = widgets.Button(
             description="Undo all steps", icon="undo", tooltip="Go back to version 0: the table as it was first built"
         )
-        self.reset_button.on_click(lambda _: self.act(self.migrator.reset, "Nothing to do: the database is already at "
-                                                                              "version {version}."))
+        self.reset_button.on_click(lambda _: self.act(lambda: self._move_to(0), "Nothing to do: the database is "
+                                                                                 "already at version {version}."))
         self.reload_button = widgets.Button(
             description="Read the database again", icon="refresh",
             tooltip="Show the version, schema and rows the database holds now, whatever changed them",
@@ -136,13 +136,17 @@ class MigrationStepper:
         if self._syncing:
             return
         if turned_on:
-            self.act(lambda: self.migrator.upgrade(number) if self.migrator.current() < number else [],
+            self.act(lambda: self._move_to(number) if self.migrator.current() < number else [],
                      f"Step {number} is already applied (the database is at version {{version}} of {{head}}), "
                      "so nothing ran.")
         else:
-            self.act(lambda: self.migrator.downgrade(number - 1) if self.migrator.current() >= number else [],
+            self.act(lambda: self._move_to(number - 1) if self.migrator.current() >= number else [],
                      f"Step {number} is not applied (the database is at version {{version}} of {{head}}), "
                      "so nothing ran.")
+
+    def _move_to(self, version: int) -> list:
+        """How a click moves the database (a subclass may refuse moves, see coursekit.transition_stepper)."""
+        return self.migrator.go_to(version)
 
     def act(self, action, nothing_to_do: str = "Nothing to do: the database is at version {version}.") -> None:
         """Run a migrator action on the database as it is now, and redraw; a refused action is reported, not raised.
@@ -214,7 +218,8 @@ class MigrationStepper:
             return
         moved = self._changed_outside(now)
         if moved:
-            self._draw(now, moved, runs=None, sql_html=CHANGED_OUTSIDE_SQL)
+            sql_html = CHANGED_OUTSIDE_SQL if self._database_changed_outside(now) else None
+            self._draw(now, moved, runs=None, sql_html=sql_html)
         elif not now.same_rows(self._shown):
             self._draw_rows(now)
             self._shown = now
@@ -241,6 +246,10 @@ class MigrationStepper:
             return None
 
     def _changed_outside(self, now: Picture) -> str:
+        """What changed since the stepper last showed it, outside the stepper, in one sentence, or ''."""
+        return self._database_changed_outside(now)
+
+    def _database_changed_outside(self, now: Picture) -> str:
         """How the version or the schema changed since the stepper last showed them, in one sentence, or ''."""
         shown, head = self._shown, self.migrator.head
         if shown is None:
@@ -261,7 +270,7 @@ class MigrationStepper:
         When the database had moved outside the stepper and the action ran no SQL, the SQL pane says the last
         change came from outside instead of showing the stepper's own last SQL.
         """
-        moved = bool(self._shown is not None and self._changed_outside(before))
+        moved = bool(self._shown is not None and self._database_changed_outside(before))
         now = self._look_or_explain()
         if now is not None:
             self._shown = before
