@@ -319,11 +319,14 @@ class Transition:
         return name
 
     def _read_untouched(self, order_id: str):
-        """The untouched order's amount as the first deployed version reads it now (None if it cannot)."""
-        if not self.deployed:
-            return None
+        """The untouched order's amount as read now by the first version that can read it (deployed ones first)."""
+        readers = self.deployed_names() + [name for name in self.apps if name not in self.deployed]
         with self.migrator.engine.connect() as conn:
-            return call(conn, self.apps[self.deployed_names()[0]], "read_order", order_id).result
+            for name in readers:
+                read = call(conn, self.apps[name], "read_order", order_id)
+                if not read.error and read.result is not None:
+                    return read.result
+        return None
 
     def summary(self) -> str:
         version = self.migrator.current()
