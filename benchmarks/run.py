@@ -10,6 +10,9 @@ because a machine is slow.
 
 The course's own PostgreSQL server (coursekit.pgserver) is timed in fresh processes, as a kernel meets it: a cold start
 (initdb and start, in a new folder) and a warm start (its data kept, the server stopped by the last process's exit).
+The transition stepper (lesson 05's shop, coursekit.transition_stepper) is clicked through a whole transition and back
+(TRANSITION_CLICKS: expand, migrate, deploy v2, orders from both, a too-early contract refused, retire v1, contract,
+and undone); its click latency is reported with the migrate step's write transaction (the table locked meanwhile).
 Lesson 10's time in the notebooks' table is a Run All on that server (unless POSTGRES_URL names another).
 """
 
@@ -36,6 +39,8 @@ from coursekit.db import make_engine
 from coursekit.migrations import Migrator
 from coursekit.order_steps import CREATE_ORDERS, ORDER_STEPS
 from coursekit.stepper import MigrationStepper
+from coursekit.transition_stepper import TransitionStepper
+from tests.transition_shop import make_transition
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results" / "latest.json"
@@ -160,6 +165,38 @@ def bench_stepper(rows: int, runs: int) -> dict:
             "max_ms": 1000 * max(latencies)}
 
 
+# A whole transition on lesson 05's shop and back, as a learner clicks it: (what is clicked, on which version/step).
+TRANSITION_CLICKS = (
+    ("step on", 1), ("step on", 2), ("deploy", "v2"), ("place", "v1"), ("place", "v2"), ("step on", 3),  # refused
+    ("retire", "v1"), ("step on", 3), ("step off", 3), ("deploy", "v1"), ("retire", "v2"), ("step off", 2),
+    ("step off", 1),
+)
+
+
+def transition_click(stepper: TransitionStepper, what: str, which) -> None:
+    if what.startswith("step"):
+        stepper.toggles[which - 1].value = what == "step on"
+    elif what == "place":
+        stepper.panels[which].place_button.click()
+    else:
+        stepper.panels[which].deployed.value = what == "deploy"
+
+
+def bench_transition(rows: int, runs: int) -> dict:
+    """Latency of a click on lesson 05's transition stepper (the move or deploy, its rehearsal, every pane redrawn)."""
+    stepper = TransitionStepper(make_transition(rows))
+    latencies, migrate_locks = [], []
+    for _ in range(runs):
+        for what, which in TRANSITION_CLICKS:
+            latencies.append(timed(lambda what=what, which=which: transition_click(stepper, what, which)))
+            if (what, which) == ("step on", 2):
+                migrate_locks.append(stepper.migrator.history[-1].seconds)
+    stepper.close()
+    stepper.migrator.engine.dispose()
+    return {"rows": rows, "clicks": len(latencies), "median_ms": 1000 * statistics.median(latencies),
+            "max_ms": 1000 * max(latencies), "migrate_lock_ms": 1000 * statistics.median(migrate_locks)}
+
+
 # A fresh process asks for the course's server in a given folder and prints how long that took.
 START_SERVER = "import sys, time; from pathlib import Path; from coursekit.pgserver import embedded_url; " \
                "t = time.perf_counter(); embedded_url(Path(sys.argv[1])); print(time.perf_counter() - t)"
@@ -233,6 +270,7 @@ def collect(quick: bool, with_setup: bool, runs: int) -> dict:
         "add_column": bench_add_column(1_000, 10_000 if quick else 1_000_000, 3 if quick else 5),
         "backfill": bench_backfill(1_000 if quick else 100_000, 100 if quick else 10_000, runs),
         "stepper": [bench_stepper(rows, runs) for rows in ((1_000,) if quick else (1_000, 100_000))],
+        "transition": [bench_transition(rows, runs) for rows in ((1_000,) if quick else (1_000, 100_000))],
         "pgserver": bench_pgserver(runs),
         "notebooks_s": {} if quick else bench_notebooks(runs),
         "make_test": {} if quick else bench_make_test(with_setup),
@@ -243,6 +281,13 @@ def stepper_line(figures: dict) -> tuple[str, str]:
     name = f"stepper click at {figures['rows']:,} rows"
     return name, (f"median {figures['median_ms']:.0f} ms, max {figures['max_ms']:.0f} ms over {figures['clicks']} "
                   "clicks (target < 200 ms)")
+
+
+def transition_lines(figures: dict) -> list[tuple[str, str]]:
+    rows = f"{figures['rows']:,} rows"
+    return [(f"transition stepper click at {rows}", f"median {figures['median_ms']:.0f} ms, max "
+             f"{figures['max_ms']:.0f} ms over {figures['clicks']} clicks (target < 200 ms at 1,000 rows)"),
+            (f"transition: migrate's write lock at {rows}", f"{figures['migrate_lock_ms']:.1f} ms (median)")]
 
 
 def table(results: dict) -> str:
@@ -256,6 +301,7 @@ def table(results: dict) -> str:
         ("backfill rows/s, batched", f"{fill['batched_rows_per_s']:,.0f} (batches of {fill['batch']:,})"),
     ]
     lines += [stepper_line(figures) for figures in results["stepper"]]
+    lines += [line for figures in results.get("transition", []) for line in transition_lines(figures)]
     if "pgserver" in results:
         server = results["pgserver"]
         lines += [("PostgreSQL (course's own): cold start", f"{server['cold_start_s']:.2f} s (initdb + start)"),
