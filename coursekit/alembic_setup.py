@@ -16,10 +16,15 @@ from alembic.config import Config
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(connection=None, script_location: Path | str = MIGRATIONS_DIR, stdout=None) -> Config:
-    """A Config for the migrations in ``script_location``; commands run on ``connection`` when one is given."""
+def alembic_config(
+    connection=None, script_location: Path | str = MIGRATIONS_DIR, stdout=None, url: str | None = None
+) -> Config:
+    """A Config for the migrations in ``script_location``; commands run on ``connection`` when one is given,
+    else on ``url`` (a database, or for ``sql=True`` only its dialect: ``sqlite://``)."""
     config = Config(stdout=stdout or sys.stdout)
     config.set_main_option("script_location", str(script_location))
     if connection is not None:
         config.attributes["connection"] = connection
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url)
     return config

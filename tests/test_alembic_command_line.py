@@ -18,7 +18,7 @@ from contextlib import closing
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, exc, inspect, text
 
 from coursekit.alembic_setup import alembic_config
 from coursekit.dataset import generate_orders, insert_orders
@@ -87,6 +87,18 @@ def test_after_fixing_the_data_the_same_command_succeeds(shop_at_0003):
     assert sorted(inspect(engine).get_table_names()) == ["alembic_version", "orders"]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM orders")).scalar_one() == ROWS
+
+
+def test_a_config_naming_the_file_runs_as_the_command_line_does(shop_at_0003):
+    """Lesson 07 upgrades a file from Python with `alembic_config(url=...)`: env.py's own engine, one transaction."""
+    url, engine = shop_at_0003
+    before = snapshot(engine), sorted(inspect(engine).get_table_names())
+
+    with pytest.raises(exc.IntegrityError, match="CHECK constraint failed"):
+        command.upgrade(alembic_config(url=url), "head")
+
+    assert (snapshot(engine), sorted(inspect(engine).get_table_names())) == before, "the failed upgrade left changes"
+    assert version(engine) == "0003"
 
 
 # --- The offline script, applied by a DBA -------------------------------------------------------------------------
