@@ -1,15 +1,15 @@
 """Two versions of the shop on one database while its schema changes: the UI-free layer of the transition stepper.
 
 A :class:`Transition` holds a :class:`~coursekit.migrations.Migrator` (any chain of steps: lesson 05's expand →
-migrate → contract, say) and the versions of the application, each given as its own three functions (the lesson's
-``place_order_v1``, ``read_order_v1``, ``update_amount_v1``...). It knows which versions are deployed, and it refuses
-any move that would break one of them: a step, or deploying a version the schema does not support yet.
+migrate → contract, say), the versions of the application, each given as its own three functions (the lesson's
+``place_order_v1``, ``read_order_v1``, ``update_amount_v1``...), and the lesson's compatibility check, the ``rule``.
+It knows which versions are deployed, and refuses any move that would break one of them: a step, or deploying a
+version the schema does not support yet.
 
-"Break" is decided by one rule, :func:`check` (lesson 05's compatibility check): every version makes its writes (a new
-order, a changed amount), then every version reads them all back, plus an order nobody touched, in a transaction that
-is rolled back. A step is tried the same way: applied in a transaction that is rolled back
-(:meth:`Migrator.rehearse`), the deployed versions checked there. The refusal names the query that would break, with
-the SQL it runs and the database's answer.
+"Break" is decided by the lesson's rule alone: every version makes its writes, every version reads them back, in a
+transaction that is rolled back (:func:`check` runs it, recording each function's SQL and errors). A step is tried the
+same way: applied in a transaction that is rolled back (:meth:`Migrator.rehearse`), the deployed versions checked
+there. A refusal names the query that would break, with the SQL it runs and the database's answer.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from coursekit.exercises import first_line
 from coursekit.migrations import MigrationError, Migrator, recording
 
 NOBODY = "(nobody)"
-MATRIX_COLUMNS = ["written by", "read by", "order", "expected", "read", "ok"]
 
 
 class ShopVersion(NamedTuple):
@@ -38,16 +37,20 @@ class ShopVersion(NamedTuple):
     update_amount: Callable  # (conn, order_id, amount)
 
 
+ACTIONS = ("place_order", "read_order", "update_amount")
+
+
 @dataclass(frozen=True)
 class Call:
     """One run of one of a version's functions: the SQL it sent, and what it returned or the error's first line."""
 
     version: str
-    function: str
+    action: str  # place_order, read_order or update_amount
+    function: str  # its name in the lesson, e.g. place_order_v1
+    order_id: object
     sql: tuple[str, ...]
     result: object = None
     error: str = ""
-    action: str = ""  # place_order, read_order or update_amount
 
     @property
     def shown(self):
@@ -59,31 +62,51 @@ class Call:
         return " ".join(self.sql[-1].split()) if self.sql else "(no SQL was sent)"
 
 
-def call(conn, app, action: str, *arguments) -> Call:
-    """Run ``app.<action>(conn, *arguments)``; an error is kept as its first line, never raised."""
+def call(conn, app, action: str, order_id, *arguments) -> Call:
+    """Run ``app.<action>(conn, order_id, *arguments)``; an error is kept as its first line, never raised."""
+    return _calling(conn, app, action, order_id, arguments)[0]
+
+
+def _calling(conn, app, action: str, order_id, arguments) -> tuple[Call, Exception | None]:
+    """Run one of ``app``'s functions, recording the SQL it sends: the Call, and the exception it raised (or None)."""
     function = getattr(app, action)
+    result, error, caught = None, "", None
     with recording(conn) as sent:
         try:
-            result, error = function(conn, *arguments), ""
-        except Exception as caught:  # shown in the matrix: which version failed, and how
-            result, error = None, first_line(getattr(caught, "orig", caught))
+            result = function(conn, order_id, *arguments)
+        except Exception as raised:  # kept: which version failed, and how
+            caught, error = raised, first_line(getattr(raised, "orig", raised))
     sql = tuple(statement for statement in sent if statement != "BEGIN")  # the transaction's own, not the app's
-    return Call(app.name, getattr(function, "__name__", action), sql, result, error, action)
+    return Call(app.name, action, getattr(function, "__name__", action), order_id, sql, result, error), caught
 
 
-def default_writes(names: Sequence[str]) -> dict:
-    """What each version writes in the check: lesson 05's ``WRITES`` for v1 and v2, the same pattern after them."""
-    return {name: (f"NEW-BY-{name.upper()}", round(11.11 * (number + 1), 2), f"ORD-{number + 1:07d}",
-                   round(33.33 + 11.11 * number, 2))
-            for number, name in enumerate(names)}
+def watched(app, calls: list) -> ShopVersion:
+    """``app`` with each function recorded into ``calls`` as it runs; it returns and raises as before."""
+
+    def recorded(action):
+        def run(conn, order_id, *arguments):
+            made, caught = _calling(conn, app, action, order_id, arguments)
+            calls.append(made)
+            if caught is not None:
+                raise caught
+            return made.result
+
+        run.__name__ = getattr(getattr(app, action), "__name__", action)
+        return run
+
+    return ShopVersion(app.name, *(recorded(action) for action in ACTIONS))
 
 
 @dataclass
 class Check:
-    """The outcome of :func:`check`: lesson 05's table (``frame``) and every function call it made (``calls``)."""
+    """A compatibility check's outcome: the rule's table (``frame``) and every function call it made (``calls``).
+
+    The rule is the lesson's (``rule(conn, apps)``, lesson 05's ``compatibility`` on a connection): a table with the
+    columns ``written by``, ``read by``, ``order``, ``expected``, ``read`` and ``ok``, one row a read.
+    """
 
     frame: pd.DataFrame
-    calls: list[tuple[Call, tuple]] = field(default_factory=list)  # (the call, its row of the frame or ())
+    calls: list[Call] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -96,62 +119,49 @@ class Check:
 
     def can_write(self, version: str) -> bool:
         """Whether ``version``'s writes (a new order, a changed amount) ran without an error."""
-        return not any(made.error for made, row in self.calls if made.version == version and not row)
+        return not any(made.error for made in self.calls if made.version == version and made.action != "read_order")
 
     def sql_of(self, version: str) -> dict[str, str]:
         """The SQL each of ``version``'s functions sent during the check, by function name (place, read, update)."""
-        made = {call.action: call for call, _ in self.calls if call.version == version}
-        return {made[action].function: made[action].query()
-                for action in ("place_order", "read_order", "update_amount") if action in made}
+        made = {call.action: call for call in self.calls if call.version == version}
+        return {made[action].function: made[action].query() for action in ACTIONS if action in made}
 
     def first_failure(self, versions: Iterable[str]) -> tuple[str, str]:
         """The first of ``versions`` that breaks and how, in one sentence (the query, its SQL and why); or ('', '')."""
         versions = set(versions)
-        for made, row in self.calls:
+        wrong = self.frame[~self.frame["ok"].astype(bool)]
+        for made in self.calls:
             if made.version not in versions:
                 continue
             if made.error:
                 return made.version, (f"shop {made.version}'s {made.function} runs `{made.query()}` and the database "
                                       f"answers: {made.error}")
-            if row and not row[-1]:
-                writer, _, order, expected, read, _ = row
+            if made.action != "read_order":
+                continue
+            rows = wrong[(wrong["read by"] == made.version) & (wrong["order"] == made.order_id)]
+            if len(rows):
+                writer, expected, read = rows.iloc[0][["written by", "expected", "read"]]
                 source = "before the transition" if writer == NOBODY else f"by shop {writer}"
                 return made.version, (f"shop {made.version}'s {made.function} runs `{made.query()}` and reads "
-                                      f"{read!r} for order {order}, where {expected!r} was written {source}")
+                                      f"{_plain(read)} for order {made.order_id}, where {_plain(expected)} was "
+                                      f"written {source}")
         return "", ""
 
 
-def check(conn, apps: Sequence, writes: dict | None = None, untouched: tuple | None = None) -> Check:
-    """Lesson 05's compatibility check on ``conn``, as it is: the caller owns (and rolls back) the transaction.
+def _plain(value) -> str:
+    """A value as a learner reads it: NULL for a missing one (None or NaN), else its repr (numpy's as Python's)."""
+    value = value.item() if hasattr(value, "item") else value
+    return "NULL" if value is None or (isinstance(value, float) and value != value) else repr(value)
 
-    Every version in ``apps`` places a new order and changes an old order's amount (``writes[name]`` is
-    ``(new_id, new_amount, old_id, changed_amount)``); after each version's writes, every version reads them back.
-    Last, every version reads ``untouched = (order_id, amount)``, an order nobody wrote to. A read is ok when it
-    equals what was written.
+
+def check(conn, rule: Callable, apps: Sequence) -> Check:
+    """Run ``rule(conn, apps)`` (the lesson's compatibility check) on ``conn``, recording every call it makes.
+
+    The caller owns the transaction (and rolls it back): the rule's writes are only there to be read back.
     """
-    writes = writes or default_writes([app.name for app in apps])
-    rows, calls = [], []
-    for writer in apps:
-        new_id, new_amount, old_id, changed_amount = writes[writer.name]
-        calls.append((call(conn, writer, "place_order", new_id, new_amount), ()))
-        calls.append((call(conn, writer, "update_amount", old_id, changed_amount), ()))
-        for reader in apps:
-            for order_id, expected in ((new_id, new_amount), (old_id, changed_amount)):
-                read = call(conn, reader, "read_order", order_id)
-                rows.append((writer.name, reader.name, order_id, expected, read.shown, expected == read.shown))
-                calls.append((read, rows[-1]))
-    if untouched is not None:
-        order_id, expected = untouched
-        for reader in apps:
-            read = call(conn, reader, "read_order", order_id)
-            rows.append((NOBODY, reader.name, order_id, expected, read.shown, expected == read.shown))
-            calls.append((read, rows[-1]))
-    return Check(pd.DataFrame(rows, columns=MATRIX_COLUMNS), calls)
-
-
-def compatibility(conn, apps: Sequence, writes: dict | None = None, untouched: tuple | None = None) -> pd.DataFrame:
-    """:func:`check`'s table: one row a read, with who wrote it, who read it, what was expected and read, and ok."""
-    return check(conn, apps, writes, untouched).frame
+    calls: list[Call] = []
+    frame = rule(conn, [watched(app, calls) for app in apps])
+    return Check(frame, calls)
 
 
 def sync_code(conn, table: str = "orders") -> list[tuple[str, str]]:
@@ -175,10 +185,14 @@ class Written:
 
 
 class Transition:
-    """Versions of the shop deployed against one database while a migrator moves it; every move keeps them working."""
+    """Versions of the shop deployed against one database while a migrator moves it; every move keeps them working.
 
-    def __init__(self, migrator: Migrator, apps: Sequence, deployed: Iterable[str] | None = None,
-                 writes: dict | None = None, untouched: str = "ORD-0000003"):
+    ``rule(conn, apps)`` is the lesson's compatibility check on a connection (see :class:`Check`); ``untouched`` is the
+    order it expects nobody to write (lesson 05's ``UNTOUCHED``): the panels follow it and refuse to write it.
+    """
+
+    def __init__(self, migrator: Migrator, apps: Sequence, rule: Callable, deployed: Iterable[str] | None = None,
+                 untouched: str = "ORD-0000003"):
         if not isinstance(migrator, Migrator):
             raise MigrationError(
                 f"Transition needs a Migrator (the steps to go through), got {type(migrator).__name__}.")
@@ -186,24 +200,23 @@ class Transition:
         if not names or len(set(names)) != len(names) or not all(isinstance(name, str) for name in names):
             raise MigrationError("Give the versions as ShopVersion(name, place_order, read_order, update_amount), "
                                  f"each with its own name; got names {names!r}.")
+        if not callable(rule):
+            raise MigrationError(f"rule must be the compatibility check, a function (conn, apps); got {rule!r}.")
         self.migrator = migrator
         self.apps = {app.name: app for app in apps}
-        self.writes = writes or default_writes(names)
+        self.rule = rule
         self.deployed: set[str] = set()
         for name in [names[0]] if deployed is None else deployed:
             self.deployed.add(self._known(name))
+        self.untouched = untouched
         self.written: list[Written] = [Written(untouched, NOBODY, self._read_untouched(untouched))]
 
     # --- the rule ---------------------------------------------------------------------------------
 
-    @property
-    def untouched(self) -> tuple:
-        return self.written[-1].order_id, self.written[-1].amount
-
     def check_on(self, conn, names: Iterable[str]) -> Check:
-        """The compatibility check of the versions ``names`` (in the given order of apps) on ``conn``."""
-        chosen = [app for name, app in self.apps.items() if name in set(names)]
-        return check(conn, chosen, self.writes, self.untouched)
+        """The rule run on ``conn`` for the versions ``names`` (in the order the versions were given)."""
+        names = set(names)
+        return check(conn, self.rule, [app for name, app in self.apps.items() if name in names])
 
     def matrix(self) -> Check:
         """Every version checked against the database as it is now (rolled back: nothing is kept)."""
@@ -292,20 +305,18 @@ class Transition:
             raise MigrationError(f"Shop {name} is not deployed: deploy it first (its button above its panel).")
         if not order_id:
             raise MigrationError("Type an order id, e.g. ORD-0000001.")
+        if order_id == self.untouched:
+            raise MigrationError(f"Order {order_id} is the one the compatibility check expects nobody to write (it "
+                                 "checks that old rows keep their amount): pick another order.")
         with self.migrator.engine.begin() as conn:
             if action == "update_amount" and call(conn, self.apps[name], "read_order", order_id).error.startswith(
                     "NoResultFound"):
                 raise MigrationError(f"There is no order {order_id!r}: order ids look like ORD-0000001, or copy one "
                                      "from the panel's table.")
             made = call(conn, self.apps[name], action, order_id, amount)
-        if made.error:
-            return made
-        untouched = self.written[-1]
-        if order_id == untouched.order_id:  # no longer untouched: what the panels expect of it is the new amount
-            self.written[-1] = Written(order_id, name, amount)
-        else:
+        if not made.error:
             others = [seen for seen in self.written[:-1] if seen.order_id != order_id]
-            self.written = [Written(order_id, name, amount), *others[:4], untouched]
+            self.written = [Written(order_id, name, amount), *others[:4], self.written[-1]]
         return made
 
     def reads(self, name: str) -> list[tuple[Written, Call]]:

@@ -4,10 +4,18 @@ import pytest
 from sqlalchemy import inspect, text
 
 from coursekit.migrations import MigrationError, Migrator, Step
-from coursekit.transition import NOBODY, ShopVersion, Transition, check, compatibility, default_writes, sync_code
-from tests.transition_shop import RENAME_STEPS, V1, V2, build_shop, make_transition, sync_triggers
-
-WRITES = {"v1": ("NEW-BY-V1", 11.11, "ORD-0000001", 33.33), "v2": ("NEW-BY-V2", 22.22, "ORD-0000002", 44.44)}
+from coursekit.transition import NOBODY, ShopVersion, Transition, check, sync_code
+from tests.transition_shop import (
+    ORIGINAL_AMOUNTS,
+    RENAME_STEPS,
+    V1,
+    V2,
+    build_shop,
+    compatibility,
+    compatibility_on,
+    make_transition,
+    sync_triggers,
+)
 
 
 def columns(engine):
@@ -53,35 +61,40 @@ def test_a_rehearsal_sees_the_moved_database_and_leaves_it_as_it_was():
 
 # --- the rule: lesson 05's compatibility check -----------------------------------------------------------------------
 
-def lesson_matrix(engine, apps, untouched=("ORD-0000003", None)):
+def checked(engine, apps, *statements):
+    """The lesson's rule run through coursekit's check, after ``statements``, all rolled back."""
     with engine.connect() as conn:
         transaction = conn.begin()
-        frame = compatibility(conn, apps, WRITES, untouched)
+        for statement in statements:
+            conn.execute(text(statement))
+        found = check(conn, compatibility_on, apps)
         transaction.rollback()
-    return frame
+    return found
 
 
-def test_default_writes_are_the_lessons():
-    assert default_writes(["v1", "v2"]) == WRITES
-
-
-def test_the_check_is_the_lessons_table_and_leaves_the_data_alone():
+def test_the_check_gives_the_lessons_own_table_and_leaves_the_data_alone():
     engine = build_shop(20)
-    original = amount_of(engine, "ORD-0000003", "amount")
-    frame = lesson_matrix(engine, [V1, V2], ("ORD-0000003", original))
-    assert list(frame.columns) == ["written by", "read by", "order", "expected", "read", "ok"] and len(frame) == 10
-    assert frame[frame["read by"] == "v1"].query("`written by` != 'v2'")["ok"].all()
-    assert frame[frame["read by"] == "v2"]["read"].str.contains("no such column: total_eur").all()
-    assert amount_of(engine, "ORD-0000001", "amount") != 33.33, "the check's writes were rolled back"
+    found = checked(engine, [V1, V2])
+    assert found.frame.equals(compatibility(engine, [V1, V2])), "the rule's table, unchanged by the recording"
+    assert found.frame[found.frame["read by"] == "v2"]["read"].str.contains("no such column: total_eur").all()
+    assert found.cell("v1", NOBODY) and found.can_write("v1") and not found.can_write("v2")
+    assert amount_of(engine, "ORD-0000001", "amount") == ORIGINAL_AMOUNTS["ORD-0000001"], "the writes rolled back"
+
+
+def test_every_call_of_the_rule_is_recorded_with_its_sql():
+    found = checked(build_shop(20), [V1])
+    assert [(made.function, made.order_id) for made in found.calls] == [
+        ("place_order_v1", "NEW-BY-V1"), ("update_amount_v1", "ORD-0000001"), ("read_order_v1", "NEW-BY-V1"),
+        ("read_order_v1", "ORD-0000001"), ("read_order_v1", "ORD-0000003")]
+    assert found.sql_of("v1") == {
+        "place_order_v1": "INSERT INTO orders (order_id, customer_id, country, ordered_at, amount) VALUES (?, "
+                          "'C-000001', 'DE', '2025-12-31', ?)",
+        "read_order_v1": "SELECT amount FROM orders WHERE order_id = ?",
+        "update_amount_v1": "UPDATE orders SET amount = ? WHERE order_id = ?"}
 
 
 def test_a_failure_names_the_version_the_function_its_sql_and_the_databases_answer():
-    engine = build_shop(20)
-    with engine.connect() as conn:
-        transaction = conn.begin()
-        conn.execute(text("ALTER TABLE orders RENAME COLUMN amount TO total_eur"))
-        found = check(conn, [V1], WRITES)
-        transaction.rollback()
+    found = checked(build_shop(20), [V1], "ALTER TABLE orders RENAME COLUMN amount TO total_eur")
     assert found.first_failure(["v1"]) == (
         "v1", "shop v1's place_order_v1 runs `INSERT INTO orders (order_id, customer_id, country, ordered_at, amount) "
         "VALUES (?, 'C-000001', 'DE', '2025-12-31', ?)` and the database answers: OperationalError: table orders has "
@@ -94,9 +107,9 @@ def test_a_wrong_read_names_what_was_read_and_what_was_written():
     transition.go_to(1)
     found = transition.matrix()
     version, how = found.first_failure(["v2"])
-    assert version == "v2" and how.startswith("shop v2's read_order_v2 runs `SELECT total_eur FROM orders WHERE "
-                                              "order_id = ?` and reads None for order ORD-0000003, where ")
-    assert how.endswith("was written before the transition")
+    assert (version, how) == ("v2", "shop v2's read_order_v2 runs `SELECT total_eur FROM orders WHERE order_id = ?` "
+                                    "and reads NULL for order ORD-0000003, where 34.68 was written before the "
+                                    "transition")
     assert found.can_write("v2") and found.cell("v1", "v2") and not found.cell("v2", NOBODY)
 
 
@@ -119,10 +132,10 @@ def test_contracting_while_v1_is_deployed_is_refused_naming_v1s_query_and_nothin
 
 def test_v2_is_deployed_only_once_the_schema_and_the_data_support_it():
     transition = make_transition(50)
-    with pytest.raises(MigrationError, match="cannot be deployed at version 0 of 3: .*no such column: total_eur"):
+    with pytest.raises(MigrationError, match="cannot be deployed at version 0 of 3: .*no column named total_eur"):
         transition.deploy("v2")
     transition.go_to(1)
-    with pytest.raises(MigrationError, match="at version 1 of 3: .*reads None for order ORD-0000003"):
+    with pytest.raises(MigrationError, match="at version 1 of 3: .*reads NULL for order ORD-0000003"):
         transition.deploy("v2")
     transition.go_to(2)
     assert transition.deploy("v2") == "Shop v2 is deployed: running now: v1, v2."
@@ -140,9 +153,11 @@ def test_unknown_versions_and_bad_versions_lists_are_refused_with_what_exists():
         make_transition(10).deploy("v3")
     migrator = Migrator(build_shop(10), RENAME_STEPS)
     with pytest.raises(MigrationError, match="each with its own name"):
-        Transition(migrator, [V1, V1])
+        Transition(migrator, [V1, V1], rule=compatibility_on)
     with pytest.raises(MigrationError, match="needs a Migrator"):
-        Transition(migrator.engine, [V1, V2])
+        Transition(migrator.engine, [V1, V2], rule=compatibility_on)
+    with pytest.raises(MigrationError, match="rule must be the compatibility check"):
+        Transition(migrator, [V1, V2], rule=None)
 
 
 def test_a_write_by_a_retired_version_or_to_a_missing_order_is_refused_and_stored_literally_otherwise():
@@ -151,6 +166,8 @@ def test_a_write_by_a_retired_version_or_to_a_missing_order_is_refused_and_store
         transition.place_order("v2", "X", 1.0)
     with pytest.raises(MigrationError, match="There is no order 'ORD-9'"):
         transition.update_amount("v1", "ORD-9", 1.0)
+    with pytest.raises(MigrationError, match="Order ORD-0000003 is the one the compatibility check expects nobody"):
+        transition.update_amount("v1", "ORD-0000003", 1.0)
     hostile = "x'); DROP TABLE orders; --"
     assert not transition.place_order("v1", hostile, 5.0).error
     assert amount_of(transition.migrator.engine, hostile, "amount") == 5.0
@@ -162,12 +179,12 @@ def test_the_orders_followed_are_the_newest_writes_and_the_untouched_one_last():
     transition.go_to(2)
     for number in range(7):
         transition.place_order("v1", f"N-{number}", float(number))
-    transition.update_amount("v1", "ORD-0000003", 99.0)
+    transition.update_amount("v1", "N-3", 33.0)
     followed = [(seen.order_id, seen.by, seen.amount) for seen in transition.written]
-    assert followed == [("N-6", "v1", 6.0), ("N-5", "v1", 5.0), ("N-4", "v1", 4.0), ("N-3", "v1", 3.0),
-                        ("N-2", "v1", 2.0), ("ORD-0000003", "v1", 99.0)]
-    assert transition.matrix().ok, "the check expects the untouched order's new amount"
-    assert [read.result for _, read in transition.reads("v2")] == [6.0, 5.0, 4.0, 3.0, 2.0, 99.0]
+    assert followed == [("N-3", "v1", 33.0), ("N-6", "v1", 6.0), ("N-5", "v1", 5.0), ("N-4", "v1", 4.0),
+                        ("N-2", "v1", 2.0), ("ORD-0000003", NOBODY, 34.68)]
+    assert transition.matrix().ok
+    assert [read.result for _, read in transition.reads("v2")] == [33.0, 6.0, 5.0, 4.0, 2.0, 34.68]
 
 
 def test_the_sync_code_is_read_from_the_database_at_each_phase():

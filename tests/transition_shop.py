@@ -4,10 +4,12 @@ The functions are the lesson's (notebooks/05-expand-migrate-contract.ipynb: plac
 and downgrades are the ones the lesson is to add for the stepper (see coursekit/transition.py).
 """
 
+import pandas as pd
 from sqlalchemy import text
 
-from coursekit.dataset import generate_orders, insert_orders
+from coursekit.dataset import generate_orders, insert_orders, read_orders_csv
 from coursekit.db import make_engine
+from coursekit.exercises import first_line
 from coursekit.migrations import Migrator, Step, enable_transactional_ddl
 from coursekit.order_steps import CREATE_ORDERS
 from coursekit.transition import ShopVersion, Transition
@@ -47,6 +49,41 @@ def update_amount_v2(conn, order_id, total_eur):
 
 V1 = ShopVersion("v1", place_order_v1, read_order_v1, update_amount_v1)
 V2 = ShopVersion("v2", place_order_v2, read_order_v2, update_amount_v2)
+
+WRITES = {"v1": ("NEW-BY-V1", 11.11, "ORD-0000001", 33.33), "v2": ("NEW-BY-V2", 22.22, "ORD-0000002", 44.44)}
+UNTOUCHED = "ORD-0000003"
+ORIGINAL_AMOUNTS = {row[0]: row[4] for row in read_orders_csv()}
+
+
+def attempt(function, *arguments):
+    try:
+        return function(*arguments)
+    except Exception as error:  # shown in the table: which version failed, and how
+        return first_line(getattr(error, "orig", error))
+
+
+def compatibility_on(conn, apps):
+    """Lesson 05's compatibility(apps), on a given connection (the caller rolls back)."""
+    written = {}  # order -> (the version that wrote it, the price it wrote)
+    for writer in apps:
+        new_id, new_amount, old_id, changed_amount = WRITES[writer.name]
+        attempt(writer.place_order, conn, new_id, new_amount)
+        attempt(writer.update_amount, conn, old_id, changed_amount)
+        written |= {new_id: (writer.name, new_amount), old_id: (writer.name, changed_amount)}
+    written[UNTOUCHED] = ("(nobody)", ORIGINAL_AMOUNTS[UNTOUCHED])
+    rows = [(by, reader.name, order_id, amount, attempt(reader.read_order, conn, order_id))
+            for order_id, (by, amount) in written.items() for reader in apps]
+    frame = pd.DataFrame(rows, columns=["written by", "read by", "order", "expected", "read"])
+    return frame.assign(ok=frame["expected"] == frame["read"])
+
+
+def compatibility(engine, apps):
+    """Lesson 05's compatibility(apps): the rule in a transaction that is rolled back."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        frame = compatibility_on(conn, apps)
+        transaction.rollback()
+    return frame
 
 EXPANDED_ORDERS = """CREATE TABLE orders_new (
     order_id TEXT PRIMARY KEY,
@@ -116,13 +153,15 @@ RENAME_STEPS = [
 
 
 def build_shop(rows=1_000):
-    """A fresh shop of ``rows`` orders in memory (lesson 05's ``build_shop``, with generated orders)."""
+    """A fresh shop in memory (lesson 05's ``build_shop``): the data set's orders, and generated ones after them."""
     engine = enable_transactional_ddl(make_engine("sqlite:///:memory:"))
     with engine.begin() as conn:
         conn.execute(text(CREATE_ORDERS))
-        insert_orders(conn, generate_orders(rows))
+        insert_orders(conn, read_orders_csv()[:rows])
+        if rows > 1_000:
+            insert_orders(conn, generate_orders(rows)[1_000:])
     return engine
 
 
 def make_transition(rows=1_000, deployed=("v1",)):
-    return Transition(Migrator(build_shop(rows), RENAME_STEPS), [V1, V2], deployed=deployed)
+    return Transition(Migrator(build_shop(rows), RENAME_STEPS), [V1, V2], rule=compatibility_on, deployed=deployed)
