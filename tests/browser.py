@@ -94,8 +94,8 @@ def shown_version(page) -> int:
     return version
 
 
-def kernel_value(base_url: str, token: str, expression: str, timeout: float = 30) -> str:
-    """``expression`` evaluated in lesson 02's kernel, as text: read straight from the kernel, not from the page.
+def kernel_value(base_url: str, token: str, expression: str, timeout: float = 30, notebook: str = LESSON_02) -> str:
+    """``expression`` evaluated in ``notebook``'s kernel, as text: read straight from the kernel, not from the page.
 
     A silent execute request with a user expression, over a second websocket to the kernel: it runs no cell,
     so IPython's post_run_cell event (which the stepper follows) does not fire.
@@ -104,7 +104,7 @@ def kernel_value(base_url: str, token: str, expression: str, timeout: float = 30
 
     with urllib.request.urlopen(f"{base_url}/api/sessions?token={token}", timeout=5) as response:
         sessions = json.load(response)
-    kernel_id = next(s["kernel"]["id"] for s in sessions if str(s.get("path", "")).endswith(LESSON_02))
+    kernel_id = next(s["kernel"]["id"] for s in sessions if str(s.get("path", "")).endswith(notebook))
     message_id = uuid.uuid4().hex
     request = {
         "header": {"msg_id": message_id, "msg_type": "execute_request", "username": "browser-test",
