@@ -42,7 +42,9 @@ class TransitionStepper(MigrationStepper):
         self.transition = transition
         self.panels = {name: _Panel(self, name) for name in transition.apps}
         self.matrix = widgets.HTML()
+        self.matrix.add_class("coursekit-matrix")
         self.costs = widgets.HTML()
+        self.costs.add_class("coursekit-costs")
         self.check = None  # the last compatibility check shown
         super().__init__(transition.migrator, table, sample_sql)
 
@@ -108,19 +110,22 @@ class TransitionStepper(MigrationStepper):
     # --- drawing ------------------------------------------------------------------------------------
 
     def _layout(self) -> widgets.VBox:
-        heading = widgets.HTML(f"<b>Steps of the migration of {html.escape(self.table)}</b> "
-                               "(two versions of the shop run beside them)")
+        """Steps, the two shops and what they cost side by side (wrapping on a narrow screen); schema and SQL below."""
+        heading = widgets.HTML(f"<b>Steps of the migration of {html.escape(self.table)}</b>, "
+                               "with the versions of the shop running beside them")
         steps = widgets.VBox([*self.toggles, self.reset_button, self.reload_button],
-                             layout=widgets.Layout(min_width="280px", margin="0 16px 0 0"))
-        panes = widgets.VBox([
+                             layout=widgets.Layout(min_width="280px", margin="0 12px 0 0"))
+        side = widgets.VBox([widgets.HTML("<b>Who can read what</b> (now; every version tried, then rolled back)"),
+                             self.matrix, widgets.HTML("<b>What the transition costs</b>"), self.costs],
+                            layout=widgets.Layout(max_width="520px"))
+        top = widgets.HBox([steps, *(panel.view for panel in self.panels.values()), side],
+                           layout=widgets.Layout(flex_flow="row wrap"))
+        schema = widgets.VBox([
             widgets.HTML("<b>Schema</b> (green: added, yellow: changed, red: removed by the last action)"),
-            self.schema, widgets.HTML("<b>SQL that the last step ran</b>"), self.sql,
-        ])
-        shop = widgets.HBox([panel.view for panel in self.panels.values()])
-        side = widgets.VBox([widgets.HTML("<b>Who can read what</b> (now, every version tried)"), self.matrix,
-                             widgets.HTML("<b>What the transition costs</b>"), self.costs],
-                            layout=widgets.Layout(margin="0 0 0 16px"))
-        return widgets.VBox([heading, self.message, widgets.HBox([steps, panes]), widgets.HBox([shop, side]),
+            self.schema], layout=widgets.Layout(margin="0 16px 0 0"))
+        sql = widgets.VBox([widgets.HTML("<b>SQL that the last step ran</b>"), self.sql])
+        return widgets.VBox([heading, self.message, top, widgets.HBox([schema, sql],
+                                                                     layout=widgets.Layout(flex_flow="row wrap")),
                              widgets.HTML("<b>Rows</b>"), self.rows])
 
     def _draw_rows(self, picture: Picture) -> None:
@@ -169,24 +174,26 @@ class _Panel:
     def __init__(self, stepper: TransitionStepper, name: str):
         self.stepper, self.name = stepper, name
         self.deployed = widgets.ToggleButton(description="deployed", tooltip=f"Deploy or retire shop {name}",
-                                             layout=widgets.Layout(width="140px"))
+                                             layout=widgets.Layout(width="220px"))
         self.deployed.observe(self._on_deployed, names="value")
         box = widgets.Layout(width="250px")
         self.order_box = widgets.Text(value="ORD-0000001", description="Order", layout=box)
         self.amount_box = widgets.FloatText(value=10.0, description="Amount", layout=box)
-        self.place_button = widgets.Button(description="Place an order", icon="plus")
+        wide = widgets.Layout(width="200px")
+        self.place_button = widgets.Button(description="Place an order", icon="plus", layout=wide)
         self.place_button.on_click(lambda _: self.stepper.place_order(name, self._next_order_id(),
                                                                       self.amount_box.value))
-        self.update_button = widgets.Button(description="Change the amount", icon="pencil")
+        self.update_button = widgets.Button(description="Change the amount", icon="pencil", layout=wide)
         self.update_button.on_click(lambda _: self.stepper.update_amount(name, self.order_box.value,
                                                                          self.amount_box.value))
-        self.read_button = widgets.Button(description="Read the last orders", icon="refresh")
+        self.read_button = widgets.Button(description="Read the last orders", icon="refresh", layout=wide)
         self.read_button.on_click(lambda _: self.stepper.read_again())
         self.reads, self.sql = widgets.HTML(), widgets.HTML()
         self.view = widgets.VBox(
             [widgets.HTML(f"<b>shop {html.escape(name)}</b>"), self.deployed, self.amount_box, self.place_button,
              self.order_box, self.update_button, self.read_button, self.reads, self.sql],
             layout=widgets.Layout(width="330px", margin="0 12px 0 0", border="1px solid #ccc", padding="4px"))
+        self.view.add_class(f"coursekit-shop-{name}")  # for the browser test and a learner's own styling
         self._syncing = False
         self._placed = 0
 
@@ -205,7 +212,7 @@ class _Panel:
         self._syncing = True
         try:
             self.deployed.value = live
-            self.deployed.description = "deployed" if live else "retired (click to deploy)"
+            self.deployed.description = "deployed: click to retire" if live else "not deployed: click to deploy"
             self.deployed.button_style = "success" if live else ""
         finally:
             self._syncing = False

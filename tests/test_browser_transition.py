@@ -1,0 +1,46 @@
+"""The transition stepper in a real browser: JupyterLab, Run All, a whole transition clicked through both panels.
+
+The notebook is made here from the tests' copy of lesson 05's shop (tests/transition_shop.py), so the widget is
+tested in a browser before lesson 05 shows it; tests/browser_transition.py's driver is the one lesson 05's browser
+test will use. Screenshots go to test-artifacts/browser/ (git-ignored). Skips only when no Chromium is installed.
+"""
+
+import secrets
+import sys
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from tests.browser import find_chromium, free_port, isolated_jupyter_env, lab_command, running_lab
+from tests.browser_transition import drive_transition
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+NOTEBOOK = "transition.ipynb"
+CELLS = [
+    "from coursekit.transition_stepper import TransitionStepper\nfrom tests.transition_shop import make_transition",
+    "shop = make_transition(1_000)\nTransitionStepper(shop)",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no Chromium found: install Debian's package (apt-get install chromium) to run the browser test")
+    return path
+
+
+def test_a_whole_transition_clicked_in_the_browser_shows_every_cross_version_read(chromium, tmp_path):
+    workdir = tmp_path / "course"
+    workdir.mkdir()
+    notebook = new_notebook(cells=[new_code_cell(source) for source in CELLS])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, workdir / NOTEBOOK)
+    port, token = free_port(), secrets.token_hex(16)
+    env = isolated_jupyter_env(tmp_path / "jupyter") | {"PYTHONPATH": str(REPO)}  # the kernel imports tests/
+    command = lab_command([sys.executable, "-m", "jupyter"], workdir, port, token)
+    with running_lab(command, env, port, token, tmp_path / "lab.log") as url:
+        checked = drive_transition(url, token, chromium, REPO / "test-artifacts" / "browser", NOTEBOOK)
+    assert len(checked) == 6, checked
