@@ -198,6 +198,14 @@ class Migrator:
                 f"Step {version} ({step.name}) failed to {direction} and was rolled back: {reason}. "
                 f"The database is unchanged, still at version {old_version}." + _hint(reason, old_version)
             ) from error
+        except MigrationError:
+            raise
+        except Exception as error:  # a step that is a function can also fail in Python (a typo, a NameError)
+            raise MigrationError(
+                f"Step {version} ({step.name}) failed to {direction} and was rolled back: {type(error).__name__}: "
+                f"{error}. The database is unchanged, still at version {old_version}: fix the step's function, "
+                "run its cell again, then retry."
+            ) from error
         run = Run(direction, old_version, new_version, step.name, sql, seconds)
         self.history.append(run)
         return run

@@ -20,7 +20,6 @@ from typing import NamedTuple
 
 import pandas as pd
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 
 from coursekit.exercises import first_line
 from coursekit.migrations import MigrationError, Migrator, recording
@@ -154,14 +153,27 @@ def _plain(value) -> str:
     return "NULL" if value is None or (isinstance(value, float) and value != value) else repr(value)
 
 
+class RuleError(MigrationError):
+    """The compatibility check itself failed (not a version of the shop): nothing can be decided until it is fixed."""
+
+
 def check(conn, rule: Callable, apps: Sequence) -> Check:
     """Run ``rule(conn, apps)`` (the lesson's compatibility check) on ``conn``, recording every call it makes.
 
     The caller owns the transaction (and rolls it back): the rule's writes are only there to be read back.
     """
     calls: list[Call] = []
-    frame = rule(conn, [watched(app, calls) for app in apps])
-    return Check(frame, calls)
+    name = getattr(rule, "__name__", "the rule")
+    try:
+        frame = rule(conn, [watched(app, calls) for app in apps])
+        found = Check(frame, calls)
+        found.frame["ok"].all()  # the columns the stepper reads are there
+        found.frame[["written by", "read by", "order", "expected", "read"]]
+    except Exception as error:  # the rule is a learner's cell: say what broke, never a traceback in a widget
+        raise RuleError(f"The compatibility check {name}(conn, apps) failed: {first_line(error)}. Fix its cell "
+                        "(it returns a table with the columns written by, read by, order, expected, read, ok), run "
+                        "it again, then retry.") from error
+    return found
 
 
 def sync_code(conn, table: str = "orders") -> list[tuple[str, str]]:
@@ -236,8 +248,10 @@ class Transition:
         if target != now and self.deployed:
             try:
                 tried = self.migrator.rehearse(target, lambda conn: self.check_on(conn, self.deployed))
-            except DBAPIError:
-                tried = None  # the step itself fails: the real move below rolls back and says why
+            except RuleError:
+                raise
+            except Exception:  # noqa: BLE001 - the step itself fails: the real move below rolls back and says why
+                tried = None
             if tried is not None and not tried.ok:
                 broken, how = tried.first_failure(self.deployed)
                 raise MigrationError(

@@ -16,7 +16,7 @@ import ipywidgets as widgets
 
 from coursekit.migrations import MigrationError
 from coursekit.stepper import SAMPLE_SQL, MigrationStepper, Picture, _join
-from coursekit.transition import NOBODY, Transition, sync_code
+from coursekit.transition import NOBODY, RuleError, Transition, sync_code
 
 GOOD, BAD = "#d4f7d4", "#f9d0d0"
 
@@ -131,11 +131,15 @@ class TransitionStepper(MigrationStepper):
     def _draw_rows(self, picture: Picture) -> None:
         """Rows, and with them everything the versions read: panels, matrix and costs (before the message)."""
         super()._draw_rows(picture)
-        self.check = self.transition.matrix()
+        try:
+            self.check = self.transition.matrix()
+            self.matrix.value = _matrix_html(self.check, self.transition)
+        except RuleError as error:  # the lesson's check is broken: say so where the matrix would be
+            self.check = None
+            self.matrix.value = f"<p>⚠️ {html.escape(str(error))}</p>"
         seen = dict(picture.seen) if isinstance(picture, TransitionPicture) else {}
         for name, panel in self.panels.items():
             panel.draw(self.check, seen.get(name, ()))
-        self.matrix.value = _matrix_html(self.check, self.transition)
         self.costs.value = self._costs_html(picture)
 
     def _show_problem(self, error: Exception) -> None:
@@ -229,7 +233,7 @@ class _Panel:
         status = "" if live else "<p><i>not deployed: what it would read</i></p>"
         self.reads.value = (f"{status}<table><tr><th>order</th><th>written</th><th>shop {html.escape(self.name)} "
                             f"reads</th></tr>{''.join(rows)}</table>")
-        sql = check.sql_of(self.name)
+        sql = check.sql_of(self.name) if check is not None else {}
         self.sql.value = "<p>Its SQL:</p>" + "".join(
             f"<p><code>{html.escape(function)}</code>: <code>{html.escape(statement)}</code></p>"
             for function, statement in sql.items())

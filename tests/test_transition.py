@@ -202,3 +202,25 @@ def test_the_sync_code_is_read_from_the_database_at_each_phase():
 
 def test_shop_version_is_the_lessons_app_tuple():
     assert ShopVersion._fields == ("name", "place_order", "read_order", "update_amount")
+
+
+def test_a_step_function_that_fails_in_python_is_rolled_back_and_named():
+    def typo(conn):
+        conn.execute(text("ALTER TABLE orders ADD COLUMN total_eur REAL"))
+        return undefined_name  # noqa: F821 - the learner's typo
+
+    migrator = Migrator(build_shop(20), [Step("typo", upgrade=(typo,), downgrade=())])
+    with pytest.raises(MigrationError, match=r"Step 1 \(typo\) failed to upgrade and was rolled back: NameError: "
+                                             r"name 'undefined_name' is not defined"):
+        migrator.upgrade()
+    assert "total_eur" not in columns(migrator.engine) and migrator.current() == 0
+
+
+def test_a_broken_compatibility_check_refuses_every_move_and_says_what_broke():
+    def broken_rule(conn, apps):
+        return compatibility_on(conn, apps)[["order"]]  # the learner's edit dropped the ok column
+
+    transition = Transition(Migrator(build_shop(20), RENAME_STEPS), [V1, V2], rule=broken_rule)
+    with pytest.raises(MigrationError, match=r"The compatibility check broken_rule\(conn, apps\) failed: KeyError"):
+        transition.go_to(1)
+    assert transition.migrator.current() == 0, "nothing moved"

@@ -246,3 +246,14 @@ def test_a_missing_table_blanks_the_panels_until_it_is_back():
 def test_a_transition_made_from_the_lessons_own_versions_list():
     transition = Transition(Migrator(build_shop(20), RENAME_STEPS), [V1, V2], rule=compatibility_on)
     assert TransitionStepper(transition).summary() == "Transition stepper for orders: version 0 of 3; deployed: v1"
+
+
+def test_a_broken_compatibility_check_shows_where_the_matrix_would_be_and_a_click_is_refused():
+    def broken_rule(conn, apps):
+        raise ZeroDivisionError("division by zero")
+
+    stepper = TransitionStepper(Transition(Migrator(build_shop(20), RENAME_STEPS), [V1, V2], rule=broken_rule))
+    assert "The compatibility check broken_rule(conn, apps) failed: ZeroDivisionError" in stepper.matrix.value
+    stepper.toggles[0].value = True
+    assert stepper.last_message.startswith("⚠️ The compatibility check broken_rule(conn, apps) failed")
+    assert stepper.migrator.current() == 0 and toggles(stepper) == [False, False, False]
