@@ -4,8 +4,8 @@ A lesson's time is what it asks of a learner who reads everything, runs every ce
 
 - prose: the words of its Markdown cells at 150 words a minute (solutions folded in ``<details>`` are not
   counted here: they are part of an exercise's time);
-- code: 45 seconds a code cell to read it, run it and read what it printed; a folded set-up cell
-  (``jupyter.source_hidden``), which the learner only runs, 15 seconds;
+- code: 45 seconds a code cell to read it, run it and read what it printed; a cell the learner only runs,
+  15 seconds: a folded set-up cell (``jupyter.source_hidden``) or one of line magics only (``%xmode Minimal``);
 - exercises: 8 minutes each (a ``<summary>Solution</summary>`` block marks one).
 
 The sum is rounded up to the next 5 minutes. A lesson's stated time must equal that (within ``MARGIN_MINUTES``).
@@ -39,7 +39,7 @@ class LessonLoad:
 
     words: int
     code_cells: int
-    folded_cells: int
+    folded_cells: int  # cells the learner only runs: folded set-up, line magics
     exercises: int
 
     @property
@@ -57,14 +57,21 @@ def is_folded(cell) -> bool:
     return bool(cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"))
 
 
+def is_run_only(cell) -> bool:
+    """A cell the learner runs without reading: folded set-up, or line magics only (``%xmode Minimal``)."""
+    lines = [line.strip() for line in cell.source.splitlines() if line.strip()]
+    magics_only = all(line.startswith("%") and not line.startswith("%%") for line in lines)
+    return is_folded(cell) or magics_only
+
+
 def lesson_load(path: Path) -> LessonLoad:
     cells = nbformat.read(path, as_version=4).cells
     prose = [cell.source for cell in cells if cell.cell_type == "markdown"]
     code = [cell for cell in cells if cell.cell_type == "code" and cell.source.strip()]
     return LessonLoad(
         words=sum(len(_WORD.findall(_SOLUTION.sub(" ", text))) for text in prose),
-        code_cells=sum(not is_folded(cell) for cell in code),
-        folded_cells=sum(is_folded(cell) for cell in code),
+        code_cells=sum(not is_run_only(cell) for cell in code),
+        folded_cells=sum(is_run_only(cell) for cell in code),
         exercises=sum(text.count("<summary>Solution") for text in prose),
     )
 

@@ -19,10 +19,11 @@ def test_words_cells_and_exercises_are_counted_from_the_notebook(tmp_path):
     folded.metadata["jupyter"] = {"source_hidden": True}
     path = write_lesson(tmp_path, [
         new_markdown_cell("# 01 · A lesson\n\nfour words of prose"),  # 3 + 4 words
-        new_code_cell("x = 1"), new_code_cell("   "), folded,
+        new_code_cell("x = 1"), new_code_cell("   "), folded, new_code_cell("%xmode Minimal"),
+        new_code_cell("%%writefile test_x.py\nx = 1"),
         new_markdown_cell("Exercise one.\n\n" + SOLUTION),
     ])
-    assert lesson_load(path) == LessonLoad(words=9, code_cells=1, folded_cells=1, exercises=1)
+    assert lesson_load(path) == LessonLoad(words=9, code_cells=2, folded_cells=2, exercises=1)
 
 
 def test_minutes_follow_the_rule_and_round_up_to_five():
