@@ -333,6 +333,17 @@ class Transition:
             self.written = [Written(order_id, name, amount), *others[:4], self.written[-1]]
         return made
 
+    def new_order_id(self, name: str) -> str:
+        """NEW-V1-1, NEW-V1-2...: the first id of version ``name``'s own that its read does not find in the database."""
+        app = self.apps[self._known(name)]
+        with self.migrator.engine.connect() as conn:
+            for number in range(1, 100_000):
+                order_id = f"NEW-{name.upper()}-{number}"
+                found = call(conn, app, "read_order", order_id)
+                if found.error:  # not found (or this version cannot read at all: its write will say why)
+                    return order_id
+        raise MigrationError(f"Shop {name} has placed 99,999 orders already: type an order id instead.")
+
     def reads(self, name: str) -> list[tuple[Written, Call]]:
         """What version ``name`` reads now for every order the panels follow (the newest first)."""
         with self.migrator.engine.connect() as conn:

@@ -75,8 +75,14 @@ class TransitionStepper(MigrationStepper):
     def retire(self, name: str) -> None:
         self.shop_act(lambda: self.transition.retire(name))
 
-    def place_order(self, name: str, order_id: str, amount) -> None:
-        self.shop_act(lambda: _said(self.transition.place_order(name, order_id, amount), order_id, amount))
+    def place_order(self, name: str, order_id: str | None, amount) -> None:
+        """Version ``name`` places an order (``order_id`` None: a new id of its own, NEW-V1-1...)."""
+
+        def place():
+            new_id = self.transition.new_order_id(name) if order_id is None else order_id
+            return _said(self.transition.place_order(name, new_id, amount), new_id, amount)
+
+        self.shop_act(place)
 
     def update_amount(self, name: str, order_id: str, amount) -> None:
         self.shop_act(lambda: _said(self.transition.update_amount(name, order_id, amount), order_id, amount))
@@ -185,8 +191,7 @@ class _Panel:
         self.amount_box = widgets.FloatText(value=10.0, description="Amount", layout=box)
         wide = widgets.Layout(width="200px")
         self.place_button = widgets.Button(description="Place an order", icon="plus", layout=wide)
-        self.place_button.on_click(lambda _: self.stepper.place_order(name, self._next_order_id(),
-                                                                      self.amount_box.value))
+        self.place_button.on_click(lambda _: self.stepper.place_order(name, None, self.amount_box.value))
         self.update_button = widgets.Button(description="Change the amount", icon="pencil", layout=wide)
         self.update_button.on_click(lambda _: self.stepper.update_amount(name, self.order_box.value,
                                                                          self.amount_box.value))
@@ -199,16 +204,10 @@ class _Panel:
             layout=widgets.Layout(width="330px", margin="0 12px 0 0", border="1px solid #ccc", padding="4px"))
         self.view.add_class(f"coursekit-shop-{name}")  # for the browser test and a learner's own styling
         self._syncing = False
-        self._placed = 0
 
     def _on_deployed(self, change) -> None:
         if not self._syncing:
             (self.stepper.deploy if change["new"] else self.stepper.retire)(self.name)
-
-    def _next_order_id(self) -> str:
-        """A new order id of this version's own (NEW-V1-1, NEW-V1-2...), never one that exists."""
-        self._placed += 1
-        return f"NEW-{self.name.upper()}-{self._placed}"
 
     def draw(self, check, seen) -> None:
         transition = self.stepper.transition

@@ -257,3 +257,11 @@ def test_a_broken_compatibility_check_shows_where_the_matrix_would_be_and_a_clic
     stepper.toggles[0].value = True
     assert stepper.last_message.startswith("⚠️ The compatibility check broken_rule(conn, apps) failed")
     assert stepper.migrator.current() == 0 and toggles(stepper) == [False, False, False]
+
+
+def test_a_new_order_gets_an_id_no_order_has_even_on_a_shop_a_previous_stepper_wrote_to():
+    stepper = at_phase(2, ("v1", "v2"))
+    stepper.panels["v1"].place_button.click()
+    again = TransitionStepper(stepper.transition)  # the cell run again without rebuilding the shop
+    again.panels["v1"].place_button.click()
+    assert again.last_message.startswith("Shop v1 ran place_order_v1('NEW-V1-2', 10.0)"), again.last_message
