@@ -29,6 +29,7 @@ from coursekit.exercises import (
     lesson08,
     lesson09,
     lesson10,
+    lesson11,
 )
 from tests import test_exercises_lesson03 as answers03
 from tests import test_exercises_lesson05 as answers05
@@ -362,15 +363,19 @@ LESSON_09 = [
 
 LOCK_HINTS = ["lock_timeout", "escaped", "no PostgreSQL server", "committed"]
 LESSON_10 = [
-    row(lesson10.check_metadata_only, ["a", "b"], ["not b"], ["catalogue only too"]),
-    row(lesson10.check_metadata_only, ["a"], ["c is catalogue only too"], ["not "]),
-    row(lesson10.check_safe_not_null_order, ["b", "c", "a", "d"], ["start with the constraint"], ["validate before"]),
-    row(lesson10.check_safe_not_null_order, ["c", "b", "d", "a"], ["drop the CHECK last"], ["validate before"]),
     *unrelated(lesson10.check_try_migration, "engine first", LOCK_HINTS, expected=ON_POSTGRES,
                marks=pytest.mark.server),
 ]
 
-TABLE = [*LESSON_01, *LESSON_03, *LESSON_04, *LESSON_05, *LESSON_06, *LESSON_07, *LESSON_08, *LESSON_09, *LESSON_10]
+LESSON_11 = [
+    row(lesson11.check_metadata_only, ["a", "b"], ["not b"], ["catalogue only too"]),
+    row(lesson11.check_metadata_only, ["a"], ["c is catalogue only too"], ["not "]),
+    row(lesson11.check_safe_not_null_order, ["b", "c", "a", "d"], ["start with the constraint"], ["validate before"]),
+    row(lesson11.check_safe_not_null_order, ["c", "b", "d", "a"], ["drop the CHECK last"], ["validate before"]),
+]
+
+TABLE = [*LESSON_01, *LESSON_03, *LESSON_04, *LESSON_05, *LESSON_06, *LESSON_07, *LESSON_08, *LESSON_09, *LESSON_10,
+         *LESSON_11]
 
 
 def test_the_table_has_rows_for_every_check():

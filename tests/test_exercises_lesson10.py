@@ -1,18 +1,15 @@
-"""Lesson 10's exercise checks and first cells: the solutions pass, wrong answers get a hint, faults get a message.
+"""Lesson 10's exercise check and first cells: the solution passes, wrong answers get a hint, faults get a message.
 
-Exercise 3 and the first cell run on the course's own PostgreSQL (never skipped), and on your own server where one
+Exercise 1 and the first cell run on the course's own PostgreSQL (never skipped), and on your own server where one
 answers (tests.servers.own_postgres_url).
 """
-
-import re
 
 import nbformat
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from coursekit.exercises.lesson10 import check_metadata_only, check_safe_not_null_order, check_try_migration
-from coursekit.order_steps import CREATE_ORDERS
+from coursekit.exercises.lesson10 import check_try_migration
 from tests.conftest import REPO
 from tests.servers import own_postgres_url, unreachable
 from tests.test_exercises import solutions
@@ -39,41 +36,14 @@ def solution_namespace():
     return namespace
 
 
-def test_lesson_10_has_three_solutions():
-    assert len(solutions(LESSON_10)) == 3
-
-
-def test_lesson_10_solutions_pass_their_checks():
-    namespace = solution_namespace()
-    assert check_metadata_only(namespace["metadata_only"]).ok
-    assert check_safe_not_null_order(namespace["safe_order"]).ok
+def test_lesson_10_has_one_solution():
+    assert len(solutions(LESSON_10)) == 1
 
 
 @pytest.mark.server
-def test_exercise_3_solution_passes(lesson_server):
+def test_exercise_1_solution_passes(lesson_server):
     verdict = check_try_migration(solution_namespace()["try_migration"])
     assert verdict.ok, verdict.message
-
-
-@pytest.mark.parametrize(
-    "answer, hint",
-    [(None, "as a list"), ("a, c", "as a list"), ([], "empty"), (["a"], "c is catalogue only"), (["a", "b"], "not b"),
-     (["a", "c", "d"], "not d"), (["z"], "not among"), ([1], "in quotes"), (["A", " c "], "touch no row")],
-)
-def test_metadata_only_answers(answer, hint):
-    result = check_metadata_only(answer)
-    assert hint in result.message and result.ok == (hint == "touch no row")
-
-
-@pytest.mark.parametrize(
-    "answer, hint",
-    [(None, "as a list"), (["c", "b", "a"], "exactly once"), (["b", "c", "a", "d"], "start with the constraint"),
-     (["c", "a", "b", "d"], "NULL warehouse"), (["c", "b", "d", "a"], "drop the CHECK last"), (["c", "b", "a", "d"],
-     "weaker lock")],
-)
-def test_safe_order_answers(answer, hint):
-    result = check_safe_not_null_order(answer)
-    assert hint in result.message and result.ok == (hint == "weaker lock")
 
 
 def code_cells():
@@ -130,16 +100,6 @@ def test_without_mariadb_section_1_says_what_the_learner_misses(monkeypatch, cap
     assert capsys.readouterr().out.startswith("Skipped: MariaDB does not answer")
 
 
-def test_every_set_not_null_in_the_lesson_is_on_a_nullable_column():
-    # SET NOT NULL on a column that is NOT NULL already shows nothing (lesson 10 once did that with orders.country).
-    text_of_lesson = "\n".join(cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells)
-    targets = set(re.findall(r"ALTER COLUMN (\w+) SET NOT NULL", text_of_lesson))
-    assert targets, "the lesson makes no column NOT NULL"
-    declared_not_null = set(re.findall(r"(\w+) \w+ NOT NULL", CREATE_ORDERS))
-    assert declared_not_null >= {"customer_id", "country"}
-    assert not targets & declared_not_null, f"already NOT NULL in CREATE_ORDERS: {targets & declared_not_null}"
-
-
 def without_timeout(engine, sql):
     try:
         with engine.begin() as conn:
@@ -194,18 +154,18 @@ def never_commits(engine, sql):
      (lets_the_timeout_escape, "escaped"), (busy_on_every_error, "should raise"), (never_commits, "committed"),
      (lambda engine, sql: "busy", "'done'"), (lambda engine, sql: None, "returned None")],
 )
-def test_exercise_3_wrong_answers_get_a_hint(answer, hint, lesson_server):
+def test_exercise_1_wrong_answers_get_a_hint(answer, hint, lesson_server):
     verdict = check_try_migration(answer)
     assert not verdict.ok and hint in verdict.message, verdict.message
 
 
 @pytest.mark.parametrize("answer", [None, "try_migration", 42])
-def test_exercise_3_needs_a_function_and_no_server_to_say_so(answer):
+def test_exercise_1_needs_a_function_and_no_server_to_say_so(answer):
     verdict = check_try_migration(answer)
     assert not verdict.ok and "define a function" in verdict.message
 
 
-def test_exercise_3_without_a_server_says_how_to_get_one(monkeypatch):
+def test_exercise_1_without_a_server_says_how_to_get_one(monkeypatch):
     monkeypatch.setenv("POSTGRES_URL", NOTHING_LISTENS)
     verdict = check_try_migration(lambda engine, sql: "done")
     assert not verdict.ok and "no PostgreSQL server" in verdict.message and "first cell" in verdict.message
