@@ -1,5 +1,5 @@
 """Binder's recipe, replayed: what repo2docker would build from binder/, then lesson 02 in a browser on it,
-and lesson 10 on the course's own PostgreSQL server.
+and lessons 10 and 11 on the course's own PostgreSQL server.
 
 No Docker engine is needed: a fresh clone of the committed repository, a fresh venv with the Python
 that binder/runtime.txt names, `pip install -r binder/requirements.txt` from the clone's root (which
@@ -99,18 +99,19 @@ def test_binder_recipe_builds_and_serves_the_lessons(tmp_path):
 
 
 def run_lesson_10(clone, bin_dir, env):
-    """Lesson 10, Run All, in the Binder environment: no error, on the course's own server, stopped afterwards."""
-    lesson = clone / "notebooks" / "10-migrating-a-live-server.ipynb"
-    copy_without_outputs(lesson, lesson)
-    run([str(bin_dir / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--inplace", str(lesson)],
-        cwd=clone, env=env)
-    cells = [cell for cell in nbformat.read(lesson, as_version=4).cells if cell.cell_type == "code"]
-    errors = [output for cell in cells for output in cell.outputs if output.output_type == "error"
-              and "raises-exception" not in cell.metadata.get("tags", [])]
-    assert errors == [], errors
-    assert cells[0].outputs[0]["text"].startswith("Using the course's own PostgreSQL server")
-    assert (clone / ".pgdata" / "PG_VERSION").exists(), "the server's files live in the course folder"
-    assert running_pid(clone / ".pgdata") is None, "the server stopped when the kernel ended"
+    """Lessons 10 and 11, Run All, in the Binder environment: no error, on the course's own server, stopped after."""
+    for name in ("10-migrating-a-live-server.ipynb", "11-online-schema-changes.ipynb"):
+        lesson = clone / "notebooks" / name
+        copy_without_outputs(lesson, lesson)
+        run([str(bin_dir / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--inplace", str(lesson)],
+            cwd=clone, env=env)
+        cells = [cell for cell in nbformat.read(lesson, as_version=4).cells if cell.cell_type == "code"]
+        errors = [output for cell in cells for output in cell.outputs if output.output_type == "error"
+                  and "raises-exception" not in cell.metadata.get("tags", [])]
+        assert errors == [], (name, errors)
+        assert cells[0].outputs[0]["text"].startswith("Using the course's own PostgreSQL server"), name
+        assert (clone / ".pgdata" / "PG_VERSION").exists(), "the server's files live in the course folder"
+        assert running_pid(clone / ".pgdata") is None, "the server stopped when the kernel ended"
 
 
 LESSON_10 = REPO / "notebooks" / "10-migrating-a-live-server.ipynb"
@@ -137,7 +138,7 @@ def test_binder_start_gives_a_learner_who_is_not_root_a_mariadb_for_lesson_10(tm
         exec(cells["c002"], namespace)
         answered = wait_for(lambda: exec(cells["4fa03c9f"], namespace) or not namespace["mariadb_problem"], 60)
         assert answered, namespace["mariadb_problem"]
-        for cell_id in ("c004", "c007", "c010"):
+        for cell_id in ("c004", "c005", "c007", "c008", "d8b1e2a0", "c010"):
             exec(cells[cell_id], namespace)
         assert "MariaDB says: CONSTRAINT `ck_amount_negative` failed for `orders`" in capsys.readouterr().out
     finally:

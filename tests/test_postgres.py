@@ -112,15 +112,20 @@ def test_lesson_runs_unchanged_on_postgresql(schema_url, lesson, monkeypatch):
     assert "postgresql" in printed or "'pending'::text" in printed, "the lesson really ran on PostgreSQL"
 
 
-def test_lesson_10_runs_on_your_own_server_and_says_what_needs_postgresql_18(monkeypatch):
-    """Lesson 10 top to bottom on your server (POSTGRES_URL), in a schema of its own; no output is compared."""
+@pytest.mark.parametrize("lesson, variable, cells_needing_18", [
+    ("10-migrating-a-live-server.ipynb", "LESSON10_SCHEMA", 0),
+    ("11-online-schema-changes.ipynb", "LESSON11_SCHEMA", 2),
+])
+def test_server_lesson_runs_on_your_own_server_and_says_what_needs_postgresql_18(monkeypatch, lesson, variable,
+                                                                                  cells_needing_18):
+    """Lessons 10 and 11 top to bottom on your server (POSTGRES_URL), in a schema of their own; no output compared."""
     url = own_postgres_url()
     if unreachable(url):
         pytest.skip(f"no PostgreSQL server of your own: {unreachable(url)}")
-    schema = f"lesson10_own_{secrets.token_hex(4)}"
+    schema = f"lesson{lesson[:2]}_own_{secrets.token_hex(4)}"
     monkeypatch.setenv("POSTGRES_URL", url)
-    monkeypatch.setenv("LESSON10_SCHEMA", schema)
-    notebook = nbformat.read(REPO / "notebooks" / "10-migrating-a-live-server.ipynb", as_version=4)
+    monkeypatch.setenv(variable, schema)
+    notebook = nbformat.read(REPO / "notebooks" / lesson, as_version=4)
     try:
         NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
     finally:
@@ -132,10 +137,11 @@ def test_lesson_10_runs_on_your_own_server_and_says_what_needs_postgresql_18(mon
         version = conn.execute(text("SHOW server_version_num")).scalar_one()
     if int(version) < 180_000:
         needs_18 = [said for said in printed if "needs PostgreSQL 18; this server is" in said]
-        assert len(needs_18) == 2, "both PostgreSQL 18 cells say so, and nothing fails"
+        assert len(needs_18) == cells_needing_18, "each PostgreSQL 18 cell says so, and nothing fails"
 
 
 def drop_lesson_10(url, schema):
+    # lesson 10's schema and MariaDB database, or lesson 11's schema
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

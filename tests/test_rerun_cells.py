@@ -2,8 +2,8 @@
 
 One fresh kernel per notebook runs the cells in order, each one twice: a cell tagged raises-exception
 must raise both times, every other cell must succeed both times. Running on after a cell's second run is also
-Restart & Run All from that point. Notebooks added later are covered too. Lesson 10 runs on the course's own
-PostgreSQL server (conftest.py), so it never skips.
+Restart & Run All from that point. Notebooks added later are covered too. Lessons 10 and 11 run on the course's
+own PostgreSQL server (conftest.py), so they never skip.
 """
 
 
