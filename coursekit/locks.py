@@ -148,13 +148,23 @@ def lock_queue(url: str, schema: str, migrate: Callable[[Engine], str], sample_s
     return _tidy(pd.DataFrame(rows), tag, result.get("migration"))
 
 
+def _doing(state, waiting) -> str | None:
+    # pg_stat_activity's state is NULL (NaN here) for a session still starting up: not yet anything to draw.
+    if pd.notna(waiting) and waiting:
+        return "waits"
+    if state == "active":
+        return "runs"
+    if isinstance(state, str) and state.startswith("idle in transaction"):
+        return "holds"
+    return None
+
+
 def _tidy(samples: pd.DataFrame, tag: str, migration_result) -> pd.DataFrame:
     samples = samples.assign(
         session=samples["session"].str.removeprefix(tag),
         blocked_by=[", ".join(sorted(name.removeprefix(tag) for name in names or ()))
                     for names in samples["blocked_by"]],
-        doing=["waits" if waiting else "runs" if state == "active" else "holds" if "in transaction" in state
-               else None for state, waiting in zip(samples["state"], samples["waiting"], strict=True)])
+        doing=[_doing(state, waiting) for state, waiting in zip(samples["state"], samples["waiting"], strict=True)])
     samples = samples.dropna(subset=["doing"])[["seconds", "session", "doing", "wants", "blocked_by"]]
     samples = samples.reset_index(drop=True)
     samples.attrs["migration"] = migration_result

@@ -363,6 +363,8 @@ LESSON_09 = [
 
 LOCK_HINTS = ["lock_timeout", "escaped", "no PostgreSQL server", "committed"]
 LESSON_10 = [
+    row(lesson10.check_queued_behind, ["a", "b"], ["e waits too"], ["not "]),
+    row(lesson10.check_queued_behind, ["a", "b", "d", "e"], ["not d: the report already holds"], ["waits too"]),
     *unrelated(lesson10.check_try_migration, "engine first", LOCK_HINTS, expected=ON_POSTGRES,
                marks=pytest.mark.server),
 ]

@@ -1,15 +1,21 @@
-"""Lesson 10's exercise check and first cells: the solution passes, wrong answers get a hint, faults get a message.
+"""Lesson 10's exercise checks and first cells: the solutions pass, wrong answers get a hint, faults get a message.
 
 Exercise 1 and the first cell run on the course's own PostgreSQL (never skipped), and on your own server where one
 answers (tests.servers.own_postgres_url).
 """
 
+import secrets
+import threading
+import time
+
 import nbformat
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from coursekit.exercises.lesson10 import check_try_migration
+from coursekit.exercises.lesson10 import QUEUED, check_queued_behind, check_try_migration
+from coursekit.order_steps import CREATE_ORDERS
+from coursekit.pgserver import embedded_url
 from tests.conftest import REPO
 from tests.servers import own_postgres_url, unreachable
 from tests.test_exercises import solutions
@@ -36,8 +42,68 @@ def solution_namespace():
     return namespace
 
 
-def test_lesson_10_has_one_solution():
-    assert len(solutions(LESSON_10)) == 1
+def test_lesson_10_has_two_solutions_and_exercise_2s_passes():
+    assert len(solutions(LESSON_10)) == 2
+    assert check_queued_behind(solution_namespace()["queued"]).ok
+
+
+@pytest.mark.parametrize(
+    "answer, hint",
+    [(None, "as a list"), ("a, b", "as a list"), ([], "empty"), (["a", "b"], "e waits too"),
+     (["a", "b", "c", "e"], "not c: customers is another table"), (["a", "b", "d", "e"], "not d: the report already"),
+     (["x"], "not among"), ([1], "in quotes"), (["E", " a", "b "], "queue behind the waiting ALTER")],
+)
+def test_queued_behind_answers(answer, hint):
+    result = check_queued_behind(answer)
+    assert hint in result.message and result.ok == (hint == "queue behind the waiting ALTER")
+
+
+EXERCISE_2 = {"a": "SELECT count(*) FROM orders", "b": "UPDATE orders SET amount = amount WHERE order_id = 'none'",
+              "c": "SELECT count(*) FROM customers", "e": "CREATE INDEX CONCURRENTLY ix_queued ON orders (country)"}
+
+
+def waits_or_runs(engine, sql):
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SET lock_timeout = '300ms'"))
+        try:
+            conn.execute(text(sql))
+            return "runs"
+        except DBAPIError as error:
+            assert error.orig.sqlstate == "55P03", error
+            return "waits"
+
+
+@pytest.mark.server
+def test_exercise_2s_answer_is_what_postgresql_does():
+    """Behind an ALTER that waits for a report's read lock: each statement of exercise 2, as a new session, and the
+    report reading again. Those that time out are the answer key's."""
+    url, schema = embedded_url(), f"lesson10_queue_{secrets.token_hex(4)}"
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema} -cstatement_timeout=20s"})
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+        conn.execute(text(CREATE_ORDERS))
+        conn.execute(text("CREATE TABLE customers (customer_id TEXT PRIMARY KEY)"))
+    try:
+        with engine.connect() as report, engine.connect() as migration:
+            report.execute(text("SELECT count(*) FROM orders"))
+            pid = migration.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            alter = threading.Thread(target=migration.execute, args=(text("ALTER TABLE orders ADD COLUMN note TEXT"),))
+            alter.start()
+            while not report.execute(text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted"),
+                                     {"pid": pid}).scalar_one():
+                time.sleep(0.01)
+            seen = {letter: waits_or_runs(engine, sql) for letter, sql in EXERCISE_2.items()}
+            started = time.perf_counter()
+            report.execute(text("SELECT count(*) FROM orders"))  # d: the report reads again
+            seen["d"] = "runs" if time.perf_counter() - started < 0.3 else "waits"
+            report.rollback()
+            alter.join(20)
+            migration.commit()
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+    assert {letter for letter, what in seen.items() if what == "waits"} == QUEUED, seen
 
 
 @pytest.mark.server

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from coursekit.dataset import generate_orders, insert_orders
 from coursekit.locks import (
+    _tidy,
     attempt,
     draw_timeline,
     during,
@@ -75,6 +76,18 @@ def test_the_timeline_has_a_row_per_session_and_an_arrow_per_long_enough_wait():
     assert [label.get_text() for label in ax.get_yticklabels()] == ["report", "migration"]
     assert len(ax.texts) == 1, "one wait of 50 ms or more, one arrow from its blocker"
     plt.close(fig)
+
+
+def test_a_session_still_starting_up_is_left_out_and_names_lose_the_scenes_tag():
+    raw = pd.DataFrame([(0.0, "t:report", "idle in transaction", False, None, []),
+                        (0.0, "t:shop 1", None, None, None, None),  # pg_stat_activity's state is NULL at start-up
+                        (0.0, "t:migration", "active", True, "AccessExclusiveLock", ["t:report"]),
+                        (0.0, "t:shop 2", "idle", False, None, [])],
+                       columns=["seconds", "session", "state", "waiting", "wants", "blocked_by"])
+    tidy = _tidy(raw, "t:", "done")
+    assert tidy[["session", "doing", "blocked_by"]].values.tolist() == [["report", "holds", ""],
+                                                                       ["migration", "waits", "report"]]
+    assert tidy.attrs["migration"] == "done"
 
 
 @pytest.fixture

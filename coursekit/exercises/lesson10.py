@@ -1,10 +1,11 @@
-"""Lesson 10's exercise check (see :mod:`coursekit.exercises` for how checks behave).
+"""Lesson 10's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
 
-Exercise 1 runs the learner's function on the lesson's PostgreSQL server (``POSTGRES_URL`` if set, else the
-course's own, see :mod:`coursekit.pgserver`), in a scratch schema
-of its own (a fresh name each time, dropped afterwards), with a second session holding a lock. The
-learner's function runs in a thread that is never waited for more than a few seconds: the check cannot
-hang, even if the function waits for the lock forever.
+Exercise 2 (who queues behind a waiting ALTER) needs no server; tests/test_exercises_lesson10.py plays each of its
+statements on PostgreSQL to keep the answer key true. Exercise 1 runs the learner's function on the lesson's
+PostgreSQL server (``POSTGRES_URL`` if set, else the course's own, see :mod:`coursekit.pgserver`), in a scratch
+schema of its own (a fresh name each time, dropped afterwards), with a second session holding a lock. The learner's
+function runs in a thread that is never waited for more than a few seconds: the check cannot hang, even if the
+function waits for the lock forever.
 """
 
 from __future__ import annotations
@@ -23,6 +24,40 @@ from coursekit.pgserver import postgres_url
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for "canceling statement due to lock timeout"
 PATIENCE_SECONDS = 5  # how long the check lets the learner's function wait before it lifts the lock
+
+
+QUEUED = {"a", "b", "e"}
+WHY_QUEUED = {
+    "a": "a reader asks for ACCESS SHARE, which conflicts with the ACCESS EXCLUSIVE the migration waits for, so it "
+         "queues behind the migration",
+    "b": "a writer asks for ROW EXCLUSIVE, which conflicts with the migration's ACCESS EXCLUSIVE: it queues",
+    "c": "customers is another table: the queue is per table, and the migration asks for nothing on customers",
+    "d": "the report already holds ACCESS SHARE on orders; a lock a transaction holds is granted again at once, "
+         "without joining the queue",
+    "e": "CREATE INDEX CONCURRENTLY asks for SHARE UPDATE EXCLUSIVE, which conflicts with ACCESS EXCLUSIVE: it queues",
+}
+
+
+def check_queued_behind(queued) -> Verdict:
+    """Exercise 2: which statements wait behind a migration that waits for ACCESS EXCLUSIVE on orders (a, b, e)."""
+    if isinstance(queued, str) or not isinstance(queued, (list, tuple, set)):
+        return Verdict(False, f"give `queued` as a list of letters, e.g. ['a']; you gave {queued!r:.60}.")
+    if not all(isinstance(letter, str) for letter in queued):
+        return Verdict(False, f"each letter goes in quotes, e.g. ['a']; you gave {queued!r:.60}.")
+    letters = {letter.strip().lower() for letter in queued}
+    unknown = sorted(letters - set(WHY_QUEUED))
+    if unknown:
+        return Verdict(False, f"{unknown} are not among the letters a to e.")
+    if not letters:
+        return Verdict(False, "the list is empty: three of the five statements wait.")
+    wrong = sorted(letters - QUEUED)
+    if wrong:
+        return Verdict(False, f"not {wrong[0]}: {WHY_QUEUED[wrong[0]]}.")
+    missing = sorted(QUEUED - letters)
+    if missing:
+        return Verdict(False, f"{missing[0]} waits too: {WHY_QUEUED[missing[0]]}.")
+    return Verdict(True, "a, b and e queue behind the waiting ALTER; c touches another table, and d's report holds "
+                         "its lock already.")
 
 
 @contextmanager
