@@ -13,7 +13,7 @@ The course's own PostgreSQL server (coursekit.pgserver) is timed in fresh proces
 The transition stepper (lesson 05's shop, coursekit.transition_stepper) is clicked through a whole transition and back
 (TRANSITION_CLICKS: expand, migrate, deploy v2, orders from both, a too-early contract refused, retire v1, contract,
 and undone); its click latency is reported with the migrate step's write transaction (the table locked meanwhile).
-Lesson 10's time in the notebooks' table is a Run All on that server (unless POSTGRES_URL names another).
+Lessons 10 and 11's times in the notebooks' table are a Run All on that server (unless POSTGRES_URL names another).
 """
 
 from __future__ import annotations
