@@ -21,7 +21,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-# Lessons 10 and 11 start the course's own PostgreSQL server (coursekit/pgserver.py); it is stopped when JupyterLab ends,
+# Lessons 15 and 16 start the course's own PostgreSQL server (coursekit/pgserver.py); it is stopped when JupyterLab ends,
 # also after Ctrl-C (the recipe's shell waits for JupyterLab instead of dying with it).
 lab: setup
 	trap true INT; $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(JUPYTER_ARGS) $(FIRST_LESSON); \

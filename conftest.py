@@ -12,12 +12,12 @@ from tests.servers import OWN_URL_VARIABLE, SERVER_NOTEBOOKS, own_postgres_url
 
 
 def pytest_configure(config):
-    # Under pytest-xdist, two workers may run lesson 10 or 11 at once (nbval, and the run-every-cell-twice test): each
-    # worker's kernels get their own schema and database, which the lessons read from LESSON10_SCHEMA / LESSON11_SCHEMA.
+    # Under pytest-xdist, two workers may run lesson 15 or 16 at once (nbval, and the run-every-cell-twice test): each
+    # worker's kernels get their own schema and database, which the lessons read from LESSON15_SCHEMA / LESSON16_SCHEMA.
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
-        os.environ.setdefault("LESSON10_SCHEMA", f"lesson10_{worker}")
-        os.environ.setdefault("LESSON11_SCHEMA", f"lesson11_{worker}")
+        os.environ.setdefault("LESSON15_SCHEMA", f"lesson15_{worker}")
+        os.environ.setdefault("LESSON16_SCHEMA", f"lesson16_{worker}")
         return
     # The first process (xdist's controller, or the only one) sets up what its workers and kernels inherit: the
     # lessons run on the course's own server, in a data folder of this session's own (so neither a learner's

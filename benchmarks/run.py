@@ -10,10 +10,10 @@ because a machine is slow.
 
 The course's own PostgreSQL server (coursekit.pgserver) is timed in fresh processes, as a kernel meets it: a cold start
 (initdb and start, in a new folder) and a warm start (its data kept, the server stopped by the last process's exit).
-The transition stepper (lesson 05's shop, coursekit.transition_stepper) is clicked through a whole transition and back
+The transition stepper (lesson 07's shop, coursekit.transition_stepper) is clicked through a whole transition and back
 (TRANSITION_CLICKS: expand, migrate, deploy v2, orders from both, a too-early contract refused, retire v1, contract,
 and undone); its click latency is reported with the migrate step's write transaction (the table locked meanwhile).
-Lessons 10 and 11's times in the notebooks' table are a Run All on that server (unless POSTGRES_URL names another).
+Lessons 15 and 16's times in the notebooks' table are a Run All on that server (unless POSTGRES_URL names another).
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def bench_stepper(rows: int, runs: int) -> dict:
             "max_ms": 1000 * max(latencies)}
 
 
-# A whole transition on lesson 05's shop and back, as a learner clicks it: (what is clicked, on which version/step).
+# A whole transition on lesson 07's shop and back, as a learner clicks it: (what is clicked, on which version/step).
 TRANSITION_CLICKS = (
     ("step on", 1), ("step on", 2), ("deploy", "v2"), ("place", "v1"), ("place", "v2"), ("step on", 3),  # refused
     ("retire", "v1"), ("step on", 3), ("step off", 3), ("deploy", "v1"), ("retire", "v2"), ("step off", 2),
@@ -183,7 +183,7 @@ def transition_click(stepper: TransitionStepper, what: str, which) -> None:
 
 
 def bench_transition(rows: int, runs: int) -> dict:
-    """Latency of a click on lesson 05's transition stepper (the move or deploy, its rehearsal, every pane redrawn)."""
+    """Latency of a click on lesson 07's transition stepper (the move or deploy, its rehearsal, every pane redrawn)."""
     stepper = TransitionStepper(make_transition(rows))
     latencies, migrate_locks = [], []
     for _ in range(runs):

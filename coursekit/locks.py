@@ -1,8 +1,8 @@
-"""Sessions and locks on PostgreSQL: the harnesses lessons 10 and 11 call in one line.
+"""Sessions and locks on PostgreSQL: the harnesses lessons 15 and 16 call in one line.
 
-Lesson 10 writes ``set_lock_timeout``, ``attempt``, ``locks_on_orders`` and ``during`` in its cells (what they show is
-the lesson); lesson 11 imports them from here, where ``locks_held`` takes any table and ``during`` takes the engine and
-can commit A's statement (``keep_a``). ``lock_queue`` plays lesson 10's scene in threads: a report reads ``orders``
+Lesson 15 writes ``set_lock_timeout``, ``attempt``, ``locks_on_orders`` and ``during`` in its cells (what they show is
+the lesson); lesson 16 imports them from here, where ``locks_held`` takes any table and ``during`` takes the engine and
+can commit A's statement (``keep_a``). ``lock_queue`` plays lesson 15's scene in threads: a report reads ``orders``
 and keeps its transaction open, a migration asks for ``ACCESS EXCLUSIVE``, the shop's sessions keep reading. Meanwhile
 an observer runs the lesson's own query (``pg_stat_activity``, ``pg_locks``, ``pg_blocking_pids()``) every few
 milliseconds. ``draw_timeline`` draws those samples; ``waits`` and ``longest_wait`` read the waits back from them.

@@ -9,7 +9,7 @@ A lesson's time is what it asks of a learner who reads everything, runs every ce
 - exercises: 8 minutes each (a ``<summary>Solution</summary>`` block marks one).
 
 The sum is rounded up to the next 5 minutes. A lesson's stated time must equal that (within ``MARGIN_MINUTES``).
-Calibrated against a learner's reading of the course in round 2: about 8 hours for lessons 01-10.
+Calibrated against a learner's reading of the course in round 2: about 8 hours for the ten lessons it then had.
 """
 
 from __future__ import annotations

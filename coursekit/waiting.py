@@ -1,6 +1,6 @@
 """Who waits, and for how long: a migration in a background thread, another writer timed meanwhile.
 
-Lesson 04 measures how long the shop's order waits while a migration holds SQLite's write lock. That takes two
+Lesson 06 measures how long the shop's order waits while a migration holds SQLite's write lock. That takes two
 things at once: the migration runs in a thread and says when it holds the lock (it sets a ``threading.Event``), and
 only then does the main thread start the clock and place the order. The thread, the event and the clock are not
 what the lesson teaches, so they live here; the migrations and the shop's write stay in the lesson's cells.

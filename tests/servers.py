@@ -1,9 +1,9 @@
 """The servers the tests use: the course's own PostgreSQL by default, and, where one answers, your own.
 
-Lessons 10 and 11 and the PostgreSQL tests run on the course's own server (coursekit.pgserver), which the test session
+Lessons 15 and 16 and the PostgreSQL tests run on the course's own server (coursekit.pgserver), which the test session
 starts in a folder of its own (conftest.py), so nothing here skips on a machine without PostgreSQL. The path
 through a server of your own is tested too where one answers at OWN_POSTGRES_URL: the POSTGRES_URL you ran the
-tests with, else the local server with trust authentication. MariaDB is optional (lesson 10's first section).
+tests with, else the local server with trust authentication. MariaDB is optional (lesson 15's first section).
 """
 
 import functools
@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 LOCAL_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 OWN_URL_VARIABLE = "COURSE_TEST_OWN_POSTGRES_URL"  # conftest.py moves POSTGRES_URL here for the session
 MARIADB_URL = os.environ.get("MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
-SERVER_NOTEBOOKS = {"10-migrating-a-live-server.ipynb", "11-online-schema-changes.ipynb"}
+SERVER_NOTEBOOKS = {"15-migrating-a-live-server.ipynb", "16-online-schema-changes.ipynb"}
 
 
 def own_postgres_url() -> str:

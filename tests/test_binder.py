@@ -1,10 +1,10 @@
 """Binder's recipe, replayed: what repo2docker would build from binder/, then lesson 02 in a browser on it,
-and lessons 10 and 11 on the course's own PostgreSQL server.
+and lessons 15 and 16 on the course's own PostgreSQL server.
 
 No Docker engine is needed: a fresh clone of the committed repository, a fresh venv with the Python
 that binder/runtime.txt names, `pip install -r binder/requirements.txt` from the clone's root (which
 installs the course itself through `-e .`), binder/postBuild if present, and JupyterLab started as
-Binder starts it (through binder/start if present). Lesson 10 then runs top to bottom in that environment (nbconvert,
+Binder starts it (through binder/start if present). Lesson 15 then runs top to bottom in that environment (nbconvert,
 as `make record` does), with no POSTGRES_URL: its server lives in the clone's .pgdata/, as it would in Binder's home
 folder. Takes about two and a half minutes.
 """
@@ -94,13 +94,13 @@ def test_binder_recipe_builds_and_serves_the_lessons(tmp_path):
             assert r.status == 200, f"{lesson_path} exists on the Binder server"
         checked = drive_lesson_02(url, token, chromium, REPO / "test-artifacts" / "binder", folder="notebooks/")
     assert len(checked) == 6, checked
-    run_lesson_10(clone, bin_dir, {name: value for name, value in env.items()
+    run_lesson_15(clone, bin_dir, {name: value for name, value in env.items()
                                    if name not in ("POSTGRES_URL", "COURSE_PGDATA")})
 
 
-def run_lesson_10(clone, bin_dir, env):
-    """Lessons 10 and 11, Run All, in the Binder environment: no error, on the course's own server, stopped after."""
-    for name in ("10-migrating-a-live-server.ipynb", "11-online-schema-changes.ipynb"):
+def run_lesson_15(clone, bin_dir, env):
+    """Lessons 15 and 16, Run All, in the Binder environment: no error, on the course's own server, stopped after."""
+    for name in ("15-migrating-a-live-server.ipynb", "16-online-schema-changes.ipynb"):
         lesson = clone / "notebooks" / name
         copy_without_outputs(lesson, lesson)
         run([str(bin_dir / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--inplace", str(lesson)],
@@ -114,11 +114,11 @@ def run_lesson_10(clone, bin_dir, env):
         assert running_pid(clone / ".pgdata") is None, "the server stopped when the kernel ended"
 
 
-LESSON_10 = REPO / "notebooks" / "10-migrating-a-live-server.ipynb"
+LESSON_15 = REPO / "notebooks" / "15-migrating-a-live-server.ipynb"
 
 
-def test_binder_start_gives_a_learner_who_is_not_root_a_mariadb_for_lesson_10(tmp_path, monkeypatch, capsys):
-    """binder/start as Binder runs it (a user who is not root, home folder of their own): lesson 10's section 1 then
+def test_binder_start_gives_a_learner_who_is_not_root_a_mariadb_for_lesson_15(tmp_path, monkeypatch, capsys):
+    """binder/start as Binder runs it (a user who is not root, home folder of their own): lesson 15's section 1 then
     runs its MariaDB half. apt.txt's package is not installed here: the test uses this machine's MariaDB binaries."""
     if os.geteuid() != 0 or not shutil.which("runuser"):
         pytest.skip("needs root, to run binder/start as the user 'nobody' (as Binder runs it as its notebook user)")
@@ -133,7 +133,7 @@ def test_binder_start_gives_a_learner_who_is_not_root_a_mariadb_for_lesson_10(tm
              f"MARIADB_PORT={port}", str(REPO / "binder" / "start"), "true"], timeout=30)
         monkeypatch.setenv("MARIADB_URL", f"mysql+pymysql://root@127.0.0.1:{port}/test")
         monkeypatch.delenv("POSTGRES_URL", raising=False)
-        cells = {cell.id: cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells}
+        cells = {cell.id: cell.source for cell in nbformat.read(LESSON_15, as_version=4).cells}
         namespace = {}
         exec(cells["c002"], namespace)
         answered = wait_for(lambda: exec(cells["4fa03c9f"], namespace) or not namespace["mariadb_problem"], 60)

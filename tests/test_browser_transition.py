@@ -1,7 +1,7 @@
 """The transition stepper in a real browser: JupyterLab, Run All, a whole transition clicked through both panels.
 
-The notebook is made here from the tests' copy of lesson 05's shop (tests/transition_shop.py), so the widget is
-tested in a browser before lesson 05 shows it; tests/browser_transition.py's driver is the one lesson 05's browser
+The notebook is made here from the tests' copy of lesson 07's shop (tests/transition_shop.py), so the widget is
+tested in a browser before lesson 07 shows it; tests/browser_transition.py's driver is the one lesson 07's browser
 test will use. Screenshots go to test-artifacts/browser/ (git-ignored). Skips only when no Chromium is installed.
 """
 

@@ -21,21 +21,21 @@ import coursekit.exercises
 from coursekit.exercises import (
     Verdict,
     lesson01,
-    lesson03,
     lesson04,
-    lesson05,
     lesson06,
     lesson07,
-    lesson08,
     lesson09,
-    lesson10,
     lesson11,
+    lesson13,
+    lesson14,
+    lesson15,
+    lesson16,
 )
-from tests import test_exercises_lesson03 as answers03
-from tests import test_exercises_lesson05 as answers05
-from tests import test_exercises_lesson06 as answers06
-from tests import test_exercises_lesson07 as answers07
-from tests import test_exercises_lesson08 as answers08
+from tests import test_exercises_lesson04 as answers03
+from tests import test_exercises_lesson07 as answers05
+from tests import test_exercises_lesson09 as answers06
+from tests import test_exercises_lesson11 as answers11
+from tests import test_exercises_lesson13 as answers13
 
 NOT_MINE = {"lesson02"}  # lesson 02's checks have their own table in tests/test_exercises_lesson02.py
 
@@ -222,48 +222,48 @@ def refuses_every_new_item(conn):
 
 REBUILD_HINTS = ["COMMIT", "ON DELETE CASCADE", "CHECK"]
 LESSON_03 = [
-    row(lesson03.check_alter_abilities, ["b"], ["SQLite refuses b"], ["works directly"]),
-    row(lesson03.check_alter_abilities, ["a"], ["c works directly"], ["refuses"]),
-    row(lesson03.check_alter_abilities, "a, c", ["give a list of letters"], ["refuses", "works directly"]),
-    *unrelated(lesson03.check_items_rebuild, "conn", REBUILD_HINTS),
-    row(lesson03.check_items_rebuild, deletes_the_notes_itself,
+    row(lesson04.check_alter_abilities, ["b"], ["SQLite refuses b"], ["works directly"]),
+    row(lesson04.check_alter_abilities, ["a"], ["c works directly"], ["refuses"]),
+    row(lesson04.check_alter_abilities, "a, c", ["give a list of letters"], ["refuses", "works directly"]),
+    *unrelated(lesson04.check_items_rebuild, "conn", REBUILD_HINTS),
+    row(lesson04.check_items_rebuild, deletes_the_notes_itself,
         ["holds 0: your function ran `DELETE FROM item_notes`"], ["ON DELETE CASCADE"]),
-    row(lesson03.check_items_rebuild, answers03.full_copy_with_foreign_keys_on,
+    row(lesson04.check_items_rebuild, answers03.full_copy_with_foreign_keys_on,
         ["never wrote to it", "ON DELETE CASCADE"], ["your function ran"]),
-    row(lesson03.check_items_rebuild, refuses_every_new_item, ["not by a CHECK", "no new items"], ["Correct"]),
-    row(lesson03.check_items_rebuild, lambda conn: conn.close(), ["closed the connection"], ["COMMIT"]),
+    row(lesson04.check_items_rebuild, refuses_every_new_item, ["not by a CHECK", "no new items"], ["Correct"]),
+    row(lesson04.check_items_rebuild, lambda conn: conn.close(), ["closed the connection"], ["COMMIT"]),
 ]
 
 LESSON_04 = [
-    row(lesson04.check_remaining_query, "SELEC count(*) FROM orders",
+    row(lesson06.check_remaining_query, "SELEC count(*) FROM orders",
         ['the database refused the SQL `SELEC count(*) FROM orders`: near "SELEC": syntax error'],
         ["half-done", "text()"]),
-    row(lesson04.check_remaining_query, "SELECT count(*) FROM orders WHERE status <> :rule",
+    row(lesson06.check_remaining_query, "SELECT count(*) FROM orders WHERE status <> :rule",
         ["A value is required for bind parameter 'rule'"], ["half-done", "Background on this error"]),
-    row(lesson04.check_remaining_query, "DELETE FROM orders", ["returns no rows"], ["half-done", "failed"]),
-    row(lesson04.check_remaining_query, "SELECT count(*) FROM orders", ["on a half-done backfill your query says"],
+    row(lesson06.check_remaining_query, "DELETE FROM orders", ["returns no rows"], ["half-done", "failed"]),
+    row(lesson06.check_remaining_query, "SELECT count(*) FROM orders", ["on a half-done backfill your query says"],
         ["failed"]),
-    *unrelated(lesson04.check_batches_needed, "plain", ["returned", "should be"]),
-    row(lesson04.check_batches_needed, misspelled_sql_with_sqlite3,
+    *unrelated(lesson06.check_batches_needed, "plain", ["returned", "should be"]),
+    row(lesson06.check_batches_needed, misspelled_sql_with_sqlite3,
         ['the database refused the SQL: near "ALTR": syntax error', HERE], ["returned", "your code raised"]),
-    row(lesson04.check_batches_needed, lambda rows, size: rows // size, ["batches_needed(1, 10) returned 0"],
+    row(lesson06.check_batches_needed, lambda rows, size: rows // size, ["batches_needed(1, 10) returned 0"],
         ["raised"]),
 ]
 
 RAISING_TRIGGER = ("CREATE TRIGGER refuse_sweden AFTER INSERT ON orders WHEN NEW.country = 'SE' "
                    "BEGIN SELECT RAISE(ABORT, 'no orders from Sweden'); END")
 LESSON_05 = [
-    row(lesson05.check_country_triggers, ["CREAT TRIGGER sync AFTER INSERT ON orders BEGIN SELECT 1; END"],
+    row(lesson07.check_country_triggers, ["CREAT TRIGGER sync AFTER INSERT ON orders BEGIN SELECT 1; END"],
         ['creating your triggers failed: the database refused the SQL', 'near "CREAT": syntax error'],
         ["WHEN guards"]),
-    row(lesson05.check_country_triggers, answers05.without_guards(answers05.lesson_05_answers()["country_triggers"]),
+    row(lesson07.check_country_triggers, answers05.without_guards(answers05.lesson_05_answers()["country_triggers"]),
         ["too many levels of trigger recursion", "Add WHEN guards"]),
-    row(lesson05.check_country_triggers, [RAISING_TRIGGER], ["a v1 insert naming only country failed",
+    row(lesson07.check_country_triggers, [RAISING_TRIGGER], ["a v1 insert naming only country failed",
                                                              "no orders from Sweden"], ["WHEN guards"]),
-    *unrelated(lesson05.check_contract_country, "conn", ["before the column", "Drop the triggers"]),
-    row(lesson05.check_contract_country, answers05.drop_column_first,
+    *unrelated(lesson07.check_contract_country, "conn", ["before the column", "Drop the triggers"]),
+    row(lesson07.check_contract_country, answers05.drop_column_first,
         ["after drop column", "still uses the column: drop it before the column"]),
-    row(lesson05.check_contract_country, lambda conn: conn.execute(text("DROP TRIGGER sync_nothing")),
+    row(lesson07.check_contract_country, lambda conn: conn.execute(text("DROP TRIGGER sync_nothing")),
         ["no such trigger: sync_nothing"], ["before the column"], name="a trigger that does not exist"),
 ]
 
@@ -277,16 +277,16 @@ def lets_the_failing_step_escape(engine, steps):
 
 SAFE_MIGRATE_HINTS = ["restore the snapshot", "VACUUM", "AUTOCOMMIT"]
 LESSON_06 = [
-    *unrelated(lesson06.check_safe_migrate, "engine first", SAFE_MIGRATE_HINTS,
+    *unrelated(lesson09.check_safe_migrate, "engine first", SAFE_MIGRATE_HINTS,
                place=lambda function: (function,)),
-    row(lesson06.check_safe_migrate, lets_the_failing_step_escape,
+    row(lesson09.check_safe_migrate, lets_the_failing_step_escape,
         ["step 4 failed, as it should", "Cannot add a PRIMARY KEY column", "catch it, restore the snapshot"]),
-    row(lesson06.check_safe_migrate, lambda engine, steps: False, ["yet you returned False: return True"],
+    row(lesson09.check_safe_migrate, lambda engine, steps: False, ["yet you returned False: return True"],
         ["VACUUM", "AUTOCOMMIT"], name="always False"),
-    row(lesson06.check_safe_migrate, answers06.migrate_in_one_transaction,
+    row(lesson09.check_safe_migrate, answers06.migrate_in_one_transaction,
         ["without the last one, VACUUM, you return True", "AUTOCOMMIT"]),
-    *unrelated(lesson06.check_backup_is_good, "engine second", ["should give False"]),
-    row(lesson06.check_backup_is_good, answers06.raises_on_bad_files,
+    *unrelated(lesson09.check_backup_is_good, "engine second", ["should give False"]),
+    row(lesson09.check_backup_is_good, answers06.raises_on_bad_files,
         ["file-copy-of-a-wal-database.sqlite", "no such table: orders", "should give False"]),
 ]
 
@@ -298,28 +298,28 @@ def drops_orders_in_revision():
 CURRENCY_HINTS = ["server_default", "op.add_column", "op.drop_column"]
 RENAME_HINTS = ["batch_alter_table", "drop + add", "looked for a column"]
 LESSON_07 = [
-    *unrelated(lesson07.check_currency_revision, "revision", CURRENCY_HINTS,
-               place=lambda function: (function, answers07.drop_currency)),
-    *unrelated(lesson07.check_currency_revision, "revision", CURRENCY_HINTS,
-               place=lambda function: (answers07.add_currency, function)),
-    row(lesson07.check_currency_revision, (answers07.add_currency_without_default, answers07.drop_currency),
+    *unrelated(lesson11.check_currency_revision, "revision", CURRENCY_HINTS,
+               place=lambda function: (function, answers11.drop_currency)),
+    *unrelated(lesson11.check_currency_revision, "revision", CURRENCY_HINTS,
+               place=lambda function: (answers11.add_currency, function)),
+    row(lesson11.check_currency_revision, (answers11.add_currency_without_default, answers11.drop_currency),
         ["Cannot add a NOT NULL column with default value NULL", "needs a server_default"]),
-    row(lesson07.check_currency_revision, (drops_orders_in_revision, answers07.drop_currency),
+    row(lesson11.check_currency_revision, (drops_orders_in_revision, answers11.drop_currency),
         ["there is no table `orders`"]),
-    *unrelated(lesson07.check_rename_revision, "revision", RENAME_HINTS,
-               place=lambda function: (function, answers07.rename("total", "amount"))),
-    *unrelated(lesson07.check_rename_revision, "revision", RENAME_HINTS,
-               place=lambda function: (answers07.rename("amount", "total"), function)),
-    row(lesson07.check_rename_revision, (answers07.rename("price", "total"), answers07.rename("total", "amount")),
+    *unrelated(lesson11.check_rename_revision, "revision", RENAME_HINTS,
+               place=lambda function: (function, answers11.rename("total", "amount"))),
+    *unrelated(lesson11.check_rename_revision, "revision", RENAME_HINTS,
+               place=lambda function: (answers11.rename("amount", "total"), function)),
+    row(lesson11.check_rename_revision, (answers11.rename("price", "total"), answers11.rename("total", "amount")),
         ["KeyError: 'price'", "looked for a column 'price'"], ["drop + add"]),
-    row(lesson07.check_rename_revision, (answers07.rename_and_double, answers07.rename("total", "amount")),
+    row(lesson11.check_rename_revision, (answers11.rename_and_double, answers11.rename("total", "amount")),
         ["keeps every value as it was"], ["drop + add"]),
-    row(lesson07.check_rename_revision, (answers07.add_and_drop("total", "amount"),
-                                         answers07.add_and_drop("amount", "total")), ["drop + add loses them"]),
-    row(lesson07.check_rename_revision, (answers07.rename("amount", "total"), answers07.nothing),
+    row(lesson11.check_rename_revision, (answers11.add_and_drop("total", "amount"),
+                                         answers11.add_and_drop("amount", "total")), ["drop + add loses them"]),
+    row(lesson11.check_rename_revision, (answers11.rename("amount", "total"), answers11.nothing),
         ["after your downgrade orders has columns", "'total'"], ["drop + add"], name="downgrade does nothing"),
-    row(lesson07.check_rename_revision,
-        (answers07.rename("amount", "total"), answers07.add_and_drop("amount", "total")),
+    row(lesson11.check_rename_revision,
+        (answers11.rename("amount", "total"), answers11.add_and_drop("amount", "total")),
         ["after your downgrade every amount is NULL", "drop + add loses them"], name="downgrade adds and drops"),
 ]
 
@@ -339,44 +339,44 @@ def bare_assert(engine):
 
 TEST_HINT = ["The refusal is what your test should expect"]
 LESSON_08 = [
-    *unrelated(lesson08.check_constraint_test, "engine first", TEST_HINT),
-    row(lesson08.check_constraint_test, forgets_pytest_raises,
+    *unrelated(lesson13.check_constraint_test, "engine first", TEST_HINT),
+    row(lesson13.check_constraint_test, forgets_pytest_raises,
         ["CHECK constraint failed", "inside `with pytest.raises(IntegrityError):`"]),
-    row(lesson08.check_constraint_test, answers08.refuses_a_known_status,
+    row(lesson13.check_constraint_test, answers13.refuses_a_known_status,
         ["pytest reported Failed: DID NOT RAISE IntegrityError"], TEST_HINT),
-    row(lesson08.check_constraint_test, answers08.fails_always, ["your test failed: an assert failed: always"],
+    row(lesson13.check_constraint_test, answers13.fails_always, ["your test failed: an assert failed: always"],
         TEST_HINT),
-    *unrelated(lesson08.check_default_test, "engine first", TEST_HINT),
-    row(lesson08.check_default_test, bare_assert,
+    *unrelated(lesson13.check_default_test, "engine first", TEST_HINT),
+    row(lesson13.check_default_test, bare_assert,
         ["your test failed: an assert failed", f"at line {body_line(bare_assert)} {HERE}: `assert 1 == 2`"]),
-    row(lesson08.check_default_test, skips_itself, ["your test skipped itself", "Skipped: later"]),
+    row(lesson13.check_default_test, skips_itself, ["your test skipped itself", "Skipped: later"]),
 ]
 
 TIMINGS = pd.DataFrame({"backfill, one statement": [0.001, 0.8]}, index=pd.Index([1_000, 1_000_000]))
 LESSON_09 = [
-    row(lesson09.check_linear_operations, ["add a column"], ["O(1)"], ["missing"]),
-    row(lesson09.check_linear_operations, ["table rebuild"], ["missing"], ["O(1)"]),
-    row(lesson09.check_throughput, (1_000 / 0.001, TIMINGS), ["the rate at 1,000 rows"], ["seconds per row"]),
-    row(lesson09.check_throughput, (123.0, TIMINGS), ["123 is not the rows divided by the seconds"], ["rate at"]),
-    row(lesson09.check_throughput, (0.8 / 1_000_000, TIMINGS), ["seconds per row"], ["rate at"]),
+    row(lesson14.check_linear_operations, ["add a column"], ["O(1)"], ["missing"]),
+    row(lesson14.check_linear_operations, ["table rebuild"], ["missing"], ["O(1)"]),
+    row(lesson14.check_throughput, (1_000 / 0.001, TIMINGS), ["the rate at 1,000 rows"], ["seconds per row"]),
+    row(lesson14.check_throughput, (123.0, TIMINGS), ["123 is not the rows divided by the seconds"], ["rate at"]),
+    row(lesson14.check_throughput, (0.8 / 1_000_000, TIMINGS), ["seconds per row"], ["rate at"]),
 ]
 
 LOCK_HINTS = ["lock_timeout", "escaped", "no PostgreSQL server", "committed"]
-LESSON_10 = [
-    row(lesson10.check_queued_behind, ["a", "b"], ["e waits too"], ["not "]),
-    row(lesson10.check_queued_behind, ["a", "b", "d", "e"], ["not d: the report already holds"], ["waits too"]),
-    *unrelated(lesson10.check_try_migration, "engine first", LOCK_HINTS, expected=ON_POSTGRES,
+LESSON_15 = [
+    row(lesson15.check_queued_behind, ["a", "b"], ["e waits too"], ["not "]),
+    row(lesson15.check_queued_behind, ["a", "b", "d", "e"], ["not d: the report already holds"], ["waits too"]),
+    *unrelated(lesson15.check_try_migration, "engine first", LOCK_HINTS, expected=ON_POSTGRES,
                marks=pytest.mark.server),
 ]
 
 LESSON_11 = [
-    row(lesson11.check_metadata_only, ["a", "b"], ["not b"], ["catalogue only too"]),
-    row(lesson11.check_metadata_only, ["a"], ["c is catalogue only too"], ["not "]),
-    row(lesson11.check_safe_not_null_order, ["b", "c", "a", "d"], ["start with the constraint"], ["validate before"]),
-    row(lesson11.check_safe_not_null_order, ["c", "b", "d", "a"], ["drop the CHECK last"], ["validate before"]),
+    row(lesson16.check_metadata_only, ["a", "b"], ["not b"], ["catalogue only too"]),
+    row(lesson16.check_metadata_only, ["a"], ["c is catalogue only too"], ["not "]),
+    row(lesson16.check_safe_not_null_order, ["b", "c", "a", "d"], ["start with the constraint"], ["validate before"]),
+    row(lesson16.check_safe_not_null_order, ["c", "b", "d", "a"], ["drop the CHECK last"], ["validate before"]),
 ]
 
-TABLE = [*LESSON_01, *LESSON_03, *LESSON_04, *LESSON_05, *LESSON_06, *LESSON_07, *LESSON_08, *LESSON_09, *LESSON_10,
+TABLE = [*LESSON_01, *LESSON_03, *LESSON_04, *LESSON_05, *LESSON_06, *LESSON_07, *LESSON_08, *LESSON_09, *LESSON_15,
          *LESSON_11]
 
 
@@ -398,6 +398,6 @@ def test_the_verdict_names_the_mistake_made_and_no_other(check, arguments, must,
 
 
 def test_sql_that_the_check_runs_for_the_learner_has_no_learner_line():
-    verdict = lesson04.check_remaining_query("SELECT count(*) FROM nowhere")
+    verdict = lesson06.check_remaining_query("SELECT count(*) FROM nowhere")
     assert "no such table: nowhere" in verdict.message and "(at line" not in verdict.message
 

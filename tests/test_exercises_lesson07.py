@@ -1,110 +1,91 @@
 import pytest
-import sqlalchemy as sa
-from alembic import op
+from sqlalchemy import text
 
-from coursekit.exercises.lesson07 import check_currency_revision, check_rename_revision
+from coursekit.exercises.lesson07 import check_contract_country, check_country_triggers
 from tests.conftest import REPO
 from tests.test_exercises import solutions
 
-LESSON_07 = REPO / "notebooks" / "07-versioned-migrations-with-alembic.ipynb"
+LESSON_05 = REPO / "notebooks" / "07-expand-migrate-contract.ipynb"
 
 
-def revision(code):
-    namespace = {"op": op, "sa": sa}
-    exec(code, namespace)
-    return namespace["upgrade"], namespace["downgrade"]
+def lesson_05_answers():
+    first, second = solutions(LESSON_05)
+    namespace = {"text": text}
+    exec(first + second, namespace)
+    return namespace
 
 
-def test_lesson_07_solutions_pass_their_checks():
-    first, second = solutions(LESSON_07)
-    assert check_currency_revision(*revision(first)).ok
-    assert check_rename_revision(*revision(second)).ok
+def test_lesson_05_solutions_pass_their_checks():
+    answers = lesson_05_answers()
+    assert check_country_triggers(answers["country_triggers"]).ok
+    assert check_contract_country(answers["contract_country"]).ok
 
 
-def nothing():
-    pass
+def without_guards(statements):
+    return [statement.replace("WHEN NEW.country_code IS NOT NEW.country ", "")
+            .replace("WHEN NEW.country IS NOT NEW.country_code ", "") for statement in statements]
 
 
-def add_nullable_currency():
-    op.add_column("orders", sa.Column("currency", sa.Text(), server_default="EUR"))
-
-
-def add_usd_currency():
-    op.add_column("orders", sa.Column("currency", sa.Text(), nullable=False, server_default="USD"))
-
-
-def add_currency():
-    op.add_column("orders", sa.Column("currency", sa.Text(), nullable=False, server_default="EUR"))
-
-
-def add_currency_without_default():
-    op.add_column("orders", sa.Column("currency", sa.Text(), nullable=False))
-
-
-def drop_wrong_column():
-    op.drop_column("orders", "nothing")
-
-
-def drop_currency():
-    op.drop_column("orders", "currency")
+def one_way_only(statements):
+    return [statement for statement in statements if "sync_country_code" in statement]
 
 
 @pytest.mark.parametrize(
-    "upgrade, downgrade, hint",
-    [
-        (None, drop_currency, "define a function `upgrade()`"),
-        (add_currency, "drop it", "define a function `downgrade()`"),
-        (nothing, drop_currency, "no column `currency`"),
-        (add_nullable_currency, drop_currency, "accepts NULL"),
-        (add_usd_currency, drop_currency, "use server_default='EUR'"),
-        (add_currency_without_default, drop_currency, "A NOT NULL column needs a server_default"),
-        (add_currency, drop_wrong_column, "your downgrade() failed"),
-        (add_currency, nothing, "not as it was at head"),
-        (lambda: op.execute("DELETE FROM orders"), drop_currency, "no column `currency`"),
-    ],
+    "change, hint",
+    [(lambda s: None, "as a list"), (lambda s: [], "as a list"), (lambda s: " ".join(s), "as a list"),
+     (lambda s: [*s, None], "as a string"), (lambda s: ["CREATE TRIGGER nonsense"], "creating your triggers failed"),
+     (without_guards, "Add WHEN guards"), (one_way_only, "a v2 insert naming only country_code"),
+     (lambda s: s[:2], "a v1 update of country"),
+     (lambda s: [*s, "CREATE TRIGGER wipe AFTER INSERT ON orders BEGIN DELETE FROM orders WHERE order_id = 'ORD-3';"
+                     " END"], "nobody wrote to")],
 )
-def test_wrong_currency_revisions_get_a_hint(upgrade, downgrade, hint):
-    result = check_currency_revision(upgrade, downgrade)
+def test_wrong_triggers_get_a_hint(change, hint):
+    result = check_country_triggers(change(lesson_05_answers()["country_triggers"]))
     assert not result.ok and hint in result.message, result.message
 
 
-def rename(old, new):
-    def run():
-        with op.batch_alter_table("orders") as batch_op:
-            batch_op.alter_column(old, new_column_name=new)
-    return run
+def drop_column_first(conn):
+    conn.execute(text("ALTER TABLE orders DROP COLUMN country"))
 
 
-def add_and_drop(new, old):
-    def run():
-        op.add_column("orders", sa.Column(new, sa.REAL(), nullable=True))
-        op.drop_column("orders", old)
-    return run
+def drop_triggers_only(conn):
+    for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB 'sync_*'")
+                             ).scalars().all():
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
 
 
-def add_total():
-    op.add_column("orders", sa.Column("total", sa.REAL(), nullable=True))
+def drop_every_trigger_then_the_column(conn):
+    for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all():
+        conn.execute(text(f'DROP TRIGGER "{name}"'))
+    conn.execute(text("ALTER TABLE orders DROP COLUMN country"))
 
 
-def rename_and_double():
-    rename("amount", "total")()
-    op.execute("UPDATE orders SET total = total * 2")
+def drop_the_wrong_column(conn):
+    drop_triggers_only(conn)
+    conn.execute(text("ALTER TABLE orders DROP COLUMN country_code"))
+
+
+def drop_one_trigger(conn):
+    conn.execute(text("DROP TRIGGER sync_country_code_on_insert"))
+    conn.execute(text("DROP TRIGGER sync_country_code_on_update"))
+    conn.execute(text("DROP TRIGGER sync_country_on_insert"))
+    conn.execute(text("ALTER TABLE orders DROP COLUMN country"))
+
+
+def empty_the_table(conn):
+    drop_triggers_only(conn)
+    conn.execute(text("ALTER TABLE orders DROP COLUMN country"))
+    conn.execute(text("DELETE FROM orders"))
 
 
 @pytest.mark.parametrize(
-    "upgrade, downgrade, hint",
-    [
-        (None, None, "define a function"),
-        (nothing, rename("total", "amount"), "no column `total`"),
-        (add_total, rename("total", "amount"), "`amount` is still there"),
-        (add_and_drop("total", "amount"), add_and_drop("amount", "total"), "drop + add loses them"),
-        (rename_and_double, rename("total", "amount"), "not the old amounts"),
-        (rename("amount", "total"), nothing, "rename total back to amount"),
-        (rename("amount", "total"), add_and_drop("amount", "total"), "rename total back to amount"),
-        (rename("amount", "total"), rename("nothing", "amount"), "looked for a column 'nothing'"),
-        (rename("price", "total"), rename("total", "amount"), "your upgrade() failed"),
-    ],
+    "answer, hint",
+    [(None, "define a function"), (lambda conn: None, "still has the old column"),
+     (drop_column_first, "still uses the column: drop it before the column"),
+     (drop_triggers_only, "still has the old column"), (drop_the_wrong_column, "still has the old column"),
+     (drop_one_trigger, "trigger `sync_country_on_update` still uses the column"),
+     (empty_the_table, "the countries read"), (drop_every_trigger_then_the_column, "orders_amount_audit")],
 )
-def test_wrong_renames_get_a_hint(upgrade, downgrade, hint):
-    result = check_rename_revision(upgrade, downgrade)
+def test_wrong_contracts_get_a_hint(answer, hint):
+    result = check_contract_country(answer)
     assert not result.ok and hint in result.message, result.message

@@ -4,7 +4,7 @@ Kinds of fault, in both directions of every step: an exception after k of the st
 interrupted after n rows' worth of work inside a statement, or its k-th row write refused by a trigger (the backfill,
 the rebuild's copy); the connection closed or lost at any statement of the step's transaction, or the process killed
 before commit, on a file-backed database checked from a new connection; the rebuild with foreign keys on. Then
-lesson 04's batched backfill, taken from the notebook's cells, resumed after faults. No row may be lost.
+lesson 06's batched backfill, taken from the notebook's cells, resumed after faults. No row may be lost.
 """
 
 import functools
@@ -321,9 +321,9 @@ def test_a_step_that_would_orphan_child_rows_is_refused():
     assert (state(engine), items(engine)) == before
 
 
-# --- Lesson 04's batched backfill, as the notebook defines it, resumed after faults ----------------------------
+# --- Lesson 06's batched backfill, as the notebook defines it, resumed after faults ----------------------------
 
-LESSON_04 = REPO / "notebooks" / "04-backfill-in-batches.ipynb"
+LESSON_04 = REPO / "notebooks" / "06-backfill-in-batches.ipynb"
 BACKFILL_FUNCTIONS = ("def start_job", "def backfill_batch", "def run_backfill")
 BACKFILL_ROWS, BACKFILL_BATCH = 500, 40
 BACKFILL_BATCHES = 13  # the last one short
@@ -332,7 +332,7 @@ BACKFILL_BATCHES = 13  # the last one short
 def lesson_04_backfill(batch_size=BACKFILL_BATCH):
     """The lesson's settings cell and the cells that define its backfill functions, run in a fresh namespace."""
     if not LESSON_04.exists():
-        pytest.skip("lesson 04 (notebooks/04-backfill-in-batches.ipynb) is not written yet")
+        pytest.skip("lesson 06 (notebooks/06-backfill-in-batches.ipynb) is not written yet")
     cells = [cell.source for cell in nbformat.read(LESSON_04, as_version=4).cells if cell.cell_type == "code"]
     wanted = [source for source in cells if "STATUS_RULE =" in source or any(f in source for f in BACKFILL_FUNCTIONS)]
     namespace = {}
@@ -340,7 +340,7 @@ def lesson_04_backfill(batch_size=BACKFILL_BATCH):
         exec(compile(source, str(LESSON_04), "exec"), namespace)  # noqa: S102 - the course's own notebook
     missing = [name for name in BACKFILL_FUNCTIONS if name.removeprefix("def ") not in namespace]
     if missing:
-        pytest.skip(f"lesson 04 no longer defines {missing} in its cells")
+        pytest.skip(f"lesson 06 no longer defines {missing} in its cells")
     namespace["BATCH"] = batch_size
     namespace["tqdm"] = functools.partial(namespace["tqdm"], disable=True)
     return namespace

@@ -1,4 +1,4 @@
-"""coursekit.locks: the waits read back from samples, the timeline drawn from them, and lesson 10's scene played on
+"""coursekit.locks: the waits read back from samples, the timeline drawn from them, and lesson 15's scene played on
 the course's own PostgreSQL (a migration that waits makes the shop wait; one under a lock_timeout does not)."""
 
 import secrets

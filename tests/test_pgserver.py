@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 from coursekit.pgserver import ServerGone, embedded_url, postgres_url, running_pid, stop
 from tests.conftest import REPO
 
-LESSON_10 = REPO / "notebooks" / "10-migrating-a-live-server.ipynb"
+LESSON_15 = REPO / "notebooks" / "15-migrating-a-live-server.ipynb"
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def killed(folder):
 
 
 def test_a_server_killed_mid_lesson_says_run_the_first_cell_again_which_recovers(folder):
-    cells = [cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells if cell.cell_type == "code"]
+    cells = [cell.source for cell in nbformat.read(LESSON_15, as_version=4).cells if cell.cell_type == "code"]
     namespace = {}
     exec(cells[0], namespace)
     engine = create_engine(namespace["POSTGRES_URL"])

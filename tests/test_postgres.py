@@ -113,12 +113,12 @@ def test_lesson_runs_unchanged_on_postgresql(schema_url, lesson, monkeypatch):
 
 
 @pytest.mark.parametrize("lesson, variable, cells_needing_18", [
-    ("10-migrating-a-live-server.ipynb", "LESSON10_SCHEMA", 0),
-    ("11-online-schema-changes.ipynb", "LESSON11_SCHEMA", 2),
+    ("15-migrating-a-live-server.ipynb", "LESSON15_SCHEMA", 0),
+    ("16-online-schema-changes.ipynb", "LESSON16_SCHEMA", 2),
 ])
 def test_server_lesson_runs_on_your_own_server_and_says_what_needs_postgresql_18(monkeypatch, lesson, variable,
                                                                                   cells_needing_18):
-    """Lessons 10 and 11 top to bottom on your server (POSTGRES_URL), in a schema of their own; no output compared."""
+    """Lessons 15 and 16 top to bottom on your server (POSTGRES_URL), in a schema of their own; no output compared."""
     url = own_postgres_url()
     if unreachable(url):
         pytest.skip(f"no PostgreSQL server of your own: {unreachable(url)}")
@@ -129,7 +129,7 @@ def test_server_lesson_runs_on_your_own_server_and_says_what_needs_postgresql_18
     try:
         NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()
     finally:
-        drop_lesson_10(url, schema)
+        drop_lesson_15(url, schema)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     printed = ["".join(output.get("text", "") for output in cell.outputs) for cell in code]
     assert printed[0].startswith("Using the server at POSTGRES_URL:\nPostgreSQL ")
@@ -140,8 +140,8 @@ def test_server_lesson_runs_on_your_own_server_and_says_what_needs_postgresql_18
         assert len(needs_18) == cells_needing_18, "each PostgreSQL 18 cell says so, and nothing fails"
 
 
-def drop_lesson_10(url, schema):
-    # lesson 10's schema and MariaDB database, or lesson 11's schema
+def drop_lesson_15(url, schema):
+    # lesson 15's schema and MariaDB database, or lesson 16's schema
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))

@@ -2,7 +2,7 @@
 
 One fresh kernel per notebook runs the cells in order, each one twice: a cell tagged raises-exception
 must raise both times, every other cell must succeed both times. Running on after a cell's second run is also
-Restart & Run All from that point. Notebooks added later are covered too. Lessons 10 and 11 run on the course's
+Restart & Run All from that point. Notebooks added later are covered too. Lessons 15 and 16 run on the course's
 own PostgreSQL server (conftest.py), so they never skip.
 """
 

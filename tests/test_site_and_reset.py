@@ -29,7 +29,7 @@ def test_site_has_every_lesson_linked_from_the_index(site):
     index = (site / "index.html").read_text()
     assert len(list(site.glob("[0-9][0-9]-*.html"))) == len(lessons(include_index=True)) >= 3
     for lesson in lessons(include_index=True):
-        assert inline_html(lesson.title) in index, lesson.title  # titles may hold quotes, e.g. lesson 03
+        assert inline_html(lesson.title) in index, lesson.title  # titles may hold quotes, e.g. lesson 04
         assert html.escape(lesson.facts.get("Time", "")) in index, lesson.path.name
         assert f'href="{lesson.path.with_suffix(".html").name}"' in index
     assert "`" not in index, "Markdown code spans become <code>"

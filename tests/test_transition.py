@@ -59,7 +59,7 @@ def test_a_rehearsal_sees_the_moved_database_and_leaves_it_as_it_was():
     assert "total_eur" not in columns(migrator.engine) and migrator.current() == 0
 
 
-# --- the rule: lesson 05's compatibility check -----------------------------------------------------------------------
+# --- the rule: lesson 07's compatibility check -----------------------------------------------------------------------
 
 def checked(engine, apps, *statements):
     """The lesson's rule run through coursekit's check, after ``statements``, all rolled back."""

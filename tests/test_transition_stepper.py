@@ -1,4 +1,4 @@
-"""The transition stepper's widgets, driven from Python as clicks would drive them, on lesson 05's shop."""
+"""The transition stepper's widgets, driven from Python as clicks would drive them, on lesson 07's shop."""
 
 import re
 
@@ -11,7 +11,7 @@ from coursekit.transition_stepper import BAD, GOOD, TransitionStepper
 from tests.transition_shop import RENAME_STEPS, V1, V2, build_shop, compatibility_on, make_transition
 
 DEPLOYED_SETS = [(), ("v1",), ("v2",), ("v1", "v2")]
-# Which versions each move breaks, on lesson 05's shop: applying expand leaves total_eur NULL in the old rows (v2 reads
+# Which versions each move breaks, on lesson 07's shop: applying expand leaves total_eur NULL in the old rows (v2 reads
 # NULL), contract drops amount (v1's every query), undoing expand drops total_eur (v2's every query). Undoing migrate
 # keeps the copied values (its downgrade runs nothing), undoing contract brings amount back with its triggers.
 BREAKS = {(0, 1): {"v2"}, (1, 2): set(), (2, 3): {"v1"}, (1, 0): {"v2"}, (2, 1): set(), (3, 2): set()}
@@ -43,7 +43,7 @@ def panel_reads(stepper, name):
     return [(order, written, read, "green" if colour == GOOD else "red") for order, written, colour, read in found]
 
 
-# Expected matrix rows at each version, from lesson 05's table of phases (not from the code under test).
+# Expected matrix rows at each version, from lesson 07's table of phases (not from the code under test).
 EXPECTED_MATRIX = {
     0: {"v1": ["green", "green", "-", "green"], "v2": ["red", "red", "-", "red"]},
     1: {"v1": ["green", "green", "green", "green"], "v2": ["green", "green", "green", "red"]},

@@ -1,6 +1,6 @@
-"""Lesson 05's shop, written the way the lesson's cells write it, for the transition stepper's tests and benchmark.
+"""Lesson 07's shop, written the way the lesson's cells write it, for the transition stepper's tests and benchmark.
 
-The functions are the lesson's (notebooks/05-expand-migrate-contract.ipynb: place_order_v1 ... contract); the steps
+The functions are the lesson's (notebooks/07-expand-migrate-contract.ipynb: place_order_v1 ... contract); the steps
 and downgrades are the ones the lesson is to add for the stepper (see coursekit/transition.py).
 """
 
@@ -63,7 +63,7 @@ def attempt(function, *arguments):
 
 
 def compatibility_on(conn, apps):
-    """Lesson 05's compatibility(apps), on a given connection (the caller rolls back)."""
+    """Lesson 07's compatibility(apps), on a given connection (the caller rolls back)."""
     written = {}  # order -> (the version that wrote it, the price it wrote)
     for writer in apps:
         new_id, new_amount, old_id, changed_amount = WRITES[writer.name]
@@ -78,7 +78,7 @@ def compatibility_on(conn, apps):
 
 
 def compatibility(engine, apps):
-    """Lesson 05's compatibility(apps): the rule in a transaction that is rolled back."""
+    """Lesson 07's compatibility(apps): the rule in a transaction that is rolled back."""
     with engine.connect() as conn:
         transaction = conn.begin()
         frame = compatibility_on(conn, apps)
@@ -153,7 +153,7 @@ RENAME_STEPS = [
 
 
 def build_shop(rows=1_000):
-    """A fresh shop in memory (lesson 05's ``build_shop``): the data set's orders, and generated ones after them."""
+    """A fresh shop in memory (lesson 07's ``build_shop``): the data set's orders, and generated ones after them."""
     engine = enable_transactional_ddl(make_engine("sqlite:///:memory:"))
     with engine.begin() as conn:
         conn.execute(text(CREATE_ORDERS))

@@ -1,164 +1,156 @@
 """Lesson 07's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
 
-The learner writes a revision's ``upgrade()`` and ``downgrade()`` with Alembic's ``op``; the checks run them on
-a scratch database of their own, migrated to head by the course's revisions, as Alembic would run a revision.
+Both run on a scratch ``orders`` table in the middle of renaming ``country`` to ``country_code``.
 """
 
 from __future__ import annotations
 
-import os
-import traceback
+import re
 
-from alembic import command
-from alembic.migration import MigrationContext
-from alembic.operations import Operations
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
-from coursekit.alembic_setup import alembic_config
-from coursekit.dataset import generate_orders, insert_orders
-from coursekit.db import make_engine
 from coursekit.exercises import Verdict, explain_error
-from coursekit.migrations import enable_transactional_ddl
-from coursekit.models import metadata
-from coursekit.schema import rules_frame, schema_frame
-from coursekit.verify import table_fingerprint
 
-SCRATCH_ALEMBIC_ROWS = 200  # enough for every status: about 10 of them refunded
+COUNTRIES = {"ORD-1": "DE", "ORD-2": "FR", "ORD-3": "NL"}
 
 
-def scratch_database_at(revision: str = "head", rows: int = SCRATCH_ALEMBIC_ROWS):
-    """A fresh in-memory database migrated by the course's revisions to ``revision``, with ``rows`` orders."""
-    engine = enable_transactional_ddl(make_engine("sqlite:///:memory:"))
+def _sync_trigger_sql() -> list[str]:
+    """The four triggers that keep ``country`` and ``country_code`` in sync (the lesson's pattern)."""
+    statements = []
+    for source, target in (("country", "country_code"), ("country_code", "country")):
+        statements.append(
+            f"CREATE TRIGGER sync_{target}_on_insert AFTER INSERT ON orders WHEN NEW.{target} IS NULL "
+            f"BEGIN UPDATE orders SET {target} = NEW.{source} WHERE order_id = NEW.order_id; END"
+        )
+        statements.append(
+            f"CREATE TRIGGER sync_{target}_on_update AFTER UPDATE OF {source} ON orders "
+            f"WHEN NEW.{target} IS NOT NEW.{source} "
+            f"BEGIN UPDATE orders SET {target} = NEW.{source} WHERE order_id = NEW.order_id; END"
+        )
+    return statements
+
+
+def expanded_engine(with_triggers: bool = False):
+    """A scratch shop after the expand and migrate phases: both columns, filled; triggers if asked for."""
+    engine = create_engine("sqlite:///:memory:")
     with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "0001")
-        insert_orders(conn, generate_orders(rows))
-        command.upgrade(alembic_config(conn), revision)
+        conn.execute(text("CREATE TABLE orders (order_id TEXT PRIMARY KEY, amount REAL NOT NULL, "
+                          "country TEXT, country_code TEXT)"))
+        for order_id, country in COUNTRIES.items():
+            conn.execute(text("INSERT INTO orders VALUES (:id, 10.0, :country, :country)"),
+                         {"id": order_id, "country": country})
+        for statement in _sync_trigger_sql() if with_triggers else ():
+            conn.execute(text(statement))
     return engine
 
 
-def run_as_revision(engine, function) -> None:
-    """Run ``function`` (an ``upgrade`` or ``downgrade``) with Alembic's ``op`` bound to ``engine``."""
+# A trigger on orders that has nothing to do with the rename: an audit trail of price changes. It must survive.
+AUDIT_TRIGGER = "orders_amount_audit"
+AUDIT_SQL = (
+    "CREATE TABLE amount_changes (order_id TEXT NOT NULL, old_amount REAL, new_amount REAL)",
+    f"CREATE TRIGGER {AUDIT_TRIGGER} AFTER UPDATE OF amount ON orders "
+    "BEGIN INSERT INTO amount_changes VALUES (OLD.order_id, OLD.amount, NEW.amount); END",
+)
+
+
+def _columns(conn, order_id: str):
+    """``(country, country_code)`` of one order, or None when a trigger deleted it."""
+    row = conn.execute(text("SELECT country, country_code FROM orders WHERE order_id = :id"),
+                       {"id": order_id}).one_or_none()
+    return None if row is None else tuple(row)
+
+
+# (what the app does, the SQL, its parameters, the order it touches, (country, country_code) expected after it)
+SYNC_TRIALS = (
+    ("a v1 insert naming only country", "INSERT INTO orders (order_id, amount, country) VALUES (:id, 1.0, 'SE')",
+     {"id": "NEW-1"}, "NEW-1", ("SE", "SE")),
+    ("a v2 insert naming only country_code",
+     "INSERT INTO orders (order_id, amount, country_code) VALUES (:id, 1.0, 'PL')", {"id": "NEW-2"}, "NEW-2",
+     ("PL", "PL")),
+    ("a v1 update of country", "UPDATE orders SET country = 'IT' WHERE order_id = :id", {"id": "ORD-1"}, "ORD-1",
+     ("IT", "IT")),
+    ("a v2 update of country_code", "UPDATE orders SET country_code = 'ES' WHERE order_id = :id", {"id": "ORD-2"},
+     "ORD-2", ("ES", "ES")),
+)
+
+
+def check_country_triggers(country_triggers) -> Verdict:
+    """Exercise 1: CREATE TRIGGER statements that sync ``country`` and ``country_code`` both ways, with guards."""
+    if not isinstance(country_triggers, (list, tuple)) or not country_triggers:
+        return Verdict(False, "write `country_triggers` as a list of CREATE TRIGGER statements (strings).")
+    if not all(isinstance(statement, str) and statement.strip() for statement in country_triggers):
+        return Verdict(False, "every item of `country_triggers` should be one CREATE TRIGGER statement, as a string.")
+    engine = expanded_engine()
+    with engine.connect() as conn:
+        try:
+            with conn.begin():
+                for statement in country_triggers:
+                    conn.execute(text(statement))
+                conn.execute(text("PRAGMA recursive_triggers = ON"))  # so only guards can stop the echo
+        except Exception as error:  # the learner's SQL failing is an answer to explain
+            return Verdict(False, f"creating your triggers failed: {explain_error(error)}.")
+        for what, sql, parameters, order_id, expected in SYNC_TRIALS:
+            try:
+                with conn.begin():
+                    conn.execute(text(sql), parameters)
+                    found = _columns(conn, order_id)
+            except Exception as error:
+                recursed = isinstance(error, DBAPIError) and "too many levels of trigger recursion" in str(error.orig)
+                hint = " Add WHEN guards: copy only when the columns differ." if recursed else ""
+                return Verdict(False, f"{what} failed: {explain_error(error)}.{hint}")
+            if found != expected:
+                return Verdict(False, f"after {what}, (country, country_code) read {found}; both should be "
+                                      f"{expected[0]!r}.")
+        untouched = _columns(conn, "ORD-3")
+    if untouched != ("NL", "NL"):
+        return Verdict(False, f"an order nobody wrote to changed: it reads {untouched}, not ('NL', 'NL'). "
+                              "A trigger should touch only the row being written.")
+    return Verdict(True, "inserts and updates through either name show under both, and the guards stop the echo.")
+
+
+def _trigger_still_using_country(error: BaseException) -> str:
+    """The hint for SQLite's refusal to drop a column that a trigger still names, and only for that."""
+    found = isinstance(error, DBAPIError) and re.search(r"error in trigger (\w+) after drop column", str(error.orig))
+    return f" The trigger `{found[1]}` still uses the column: drop it before the column." if found else ""
+
+
+def check_contract_country(contract_country) -> Verdict:
+    """Exercise 2: drop the sync triggers (only those), then the old column ``country``; the data stays in
+    ``country_code``, and the shop's audit trigger on ``amount`` keeps working."""
+    if not callable(contract_country):
+        return Verdict(False, "define a function `contract_country(conn)` and run its cell first.")
+    engine = expanded_engine(with_triggers=True)
     with engine.begin() as conn:
-        context = MigrationContext.configure(conn, opts={"target_metadata": metadata, "render_as_batch": True})
-        with Operations.context(context):
-            function()
-
-
-def _snapshot(engine, columns=("order_id", "amount")):
-    """Schema, rules and fingerprint of orders; None when a learner's revision left no such table or column."""
+        for statement in AUDIT_SQL:
+            conn.execute(text(statement))
     try:
-        with engine.connect() as conn:
-            fingerprint = table_fingerprint(conn, "orders", columns)
-    except LookupError:
-        return None
-    return schema_frame(engine).to_dict("records"), rules_frame(engine).to_dict("records"), fingerprint
-
-
-def _columns(engine) -> dict | None:
-    """The columns of ``orders`` by name; None when the learner's revision left no such table."""
-    inspector = inspect(engine)
-    if not inspector.has_table("orders"):
-        return None
-    return {column["name"]: column for column in inspector.get_columns("orders")}
-
-
-NO_ORDERS = Verdict(False, "after your upgrade there is no table `orders`: change the table, do not drop or rename it.")
-NOT_NULL_WITHOUT_DEFAULT = "Cannot add a NOT NULL column with default value NULL"
-
-
-def _run(engine, function, name: str) -> str | None:
-    """None when ``function`` ran; else what went wrong, for the verdict."""
-    try:
-        run_as_revision(engine, function)
-    except Exception as error:  # a learner's wrong revision is an answer to explain, not a crash
-        return f"your {name}() failed: {explain_error(error)}.{_hint(engine, error)}"
-    return None
-
-
-def _hint(engine, error: BaseException) -> str:
-    """A hint for the two mistakes an error shows for certain, else nothing."""
-    if NOT_NULL_WITHOUT_DEFAULT in str(error):  # SQLite's refusal: the rows already there need a value
-        return " A NOT NULL column needs a server_default, which gives the rows already there their value."
-    raised_in = traceback.extract_tb(error.__traceback__)[-1].filename if error.__traceback__ else ""
-    columns = _columns(engine) or {}
-    if isinstance(error, KeyError) and f"{os.sep}alembic{os.sep}" in raised_in and error.args[0] not in columns:
-        return f" Alembic looked for a column {error.args[0]!r}; orders has {list(columns)}."  # batch_alter_table's
-    return ""
-
-
-def _both_callable(upgrade, downgrade) -> Verdict | None:
-    for name, function in (("upgrade", upgrade), ("downgrade", downgrade)):
-        if not callable(function):
-            return Verdict(False, f"define a function `{name}()` (no arguments) that uses op, and run its cell first.")
-    return None
-
-
-def check_currency_revision(upgrade, downgrade) -> Verdict:
-    """Exercise 1: revision 0006 adds ``currency``, NOT NULL with database default 'EUR'; its downgrade undoes it."""
-    if (refused := _both_callable(upgrade, downgrade)) is not None:
-        return refused
-    engine = scratch_database_at("head")
-    before = _snapshot(engine)
-    if problem := _run(engine, upgrade, "upgrade"):
-        return Verdict(False, problem)
-    if _columns(engine) is None:
-        return NO_ORDERS
-    column = _columns(engine).get("currency")
-    if column is None:
-        return Verdict(False, f"after your upgrade, orders has no column `currency` (it has {list(_columns(engine))}).")
-    if column["nullable"]:
-        return Verdict(False, "`currency` accepts NULL: add nullable=False (allowed, because it has a default).")
-    if "EUR" not in str(column["default"] or ""):
-        return Verdict(False, f"`currency` has database default {column['default']!r}; use server_default='EUR'.")
+        with engine.begin() as conn:
+            contract_country(conn)
+    except Exception as error:
+        return Verdict(False, f"{explain_error(error)}.{_trigger_still_using_country(error)}")
     with engine.connect() as conn:
-        values = conn.exec_driver_sql("SELECT DISTINCT currency FROM orders").scalars().all()
-    if values != ["EUR"]:
-        return Verdict(False, f"existing orders read {values}; every one should read 'EUR'.")
-    if problem := _run(engine, downgrade, "downgrade"):
-        return Verdict(False, problem)
-    if _snapshot(engine) != before:
-        return Verdict(False, "after your downgrade the database is not as it was at head. Undo exactly the upgrade.")
-    return Verdict(True, "upgrade adds currency for every order, downgrade gives back the schema of head.")
-
-
-def _rename_not_undone(engine) -> str:
-    """What the learner's downgrade left different from head, in the terms of the rename."""
-    columns = _columns(engine)
-    if columns is None:
-        return "after your downgrade there is no table `orders`: rename total back to amount."
-    if "total" in columns or "amount" not in columns:
-        return f"after your downgrade orders has columns {list(columns)}: rename total back to amount."
-    with engine.connect() as conn:
-        if conn.exec_driver_sql("SELECT count(amount) FROM orders").scalar_one() == 0:
-            return "after your downgrade every amount is NULL: rename total back to amount, drop + add loses them."
-    return ("after your downgrade the database is not as at head (its schema, rules or amounts differ): "
-            "rename total back to amount and change nothing else.")
-
-
-def check_rename_revision(upgrade, downgrade) -> Verdict:
-    """Exercise 2: rename ``amount`` to ``total`` keeping every value (not autogenerate's drop + add), and back."""
-    if (refused := _both_callable(upgrade, downgrade)) is not None:
-        return refused
-    engine = scratch_database_at("head")
-    before = _snapshot(engine)
-    if problem := _run(engine, upgrade, "upgrade"):
-        return Verdict(False, problem)
-    columns = _columns(engine)
-    if columns is None:
-        return NO_ORDERS
-    if "total" not in columns:
-        return Verdict(False, f"after your upgrade, orders has no column `total` (it has {list(columns)}).")
-    if "amount" in columns:
-        return Verdict(False, "`amount` is still there: rename it rather than adding a second column.")
-    with engine.connect() as conn:
-        totals = table_fingerprint(conn, "orders", ("order_id", "total"))
-        filled = conn.exec_driver_sql("SELECT count(total) FROM orders").scalar_one()
-    if totals != before[2] and filled == 0:
-        return Verdict(False, "the totals are not the old amounts: a rename keeps every value, drop + add loses them.")
-    if totals != before[2]:
-        return Verdict(False, "the totals are not the old amounts: a rename keeps every value as it was.")
-    if problem := _run(engine, downgrade, "downgrade"):
-        return Verdict(False, problem)
-    if _snapshot(engine) != before:
-        return Verdict(False, _rename_not_undone(engine))
-    return Verdict(True, "every amount survives as a total; the downgrade gives back the schema and values of head.")
+        columns = conn.execute(text("SELECT name FROM pragma_table_info('orders') ORDER BY cid")).scalars().all()
+        triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+                                ).scalars().all()
+    if "country" in columns:
+        return Verdict(False, "orders still has the old column `country`; drop it (after the triggers).")
+    if columns != ["order_id", "amount", "country_code"]:
+        return Verdict(False, f"orders has columns {columns}; only `country` should have gone.")
+    if AUDIT_TRIGGER not in triggers:
+        return Verdict(False, f"the trigger `{AUDIT_TRIGGER}` (an audit trail of price changes) is gone too. It has "
+                              "nothing to do with the rename: drop only the sync triggers of `country`.")
+    if left := [name for name in triggers if name != AUDIT_TRIGGER]:
+        return Verdict(False, f"sync triggers are left: {left}. Drop every sync trigger of `country`.")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO orders (order_id, amount, country_code) VALUES ('NEW-2', 1.0, 'PL')"))
+        conn.execute(text("UPDATE orders SET amount = 12.5 WHERE order_id = 'ORD-1'"))
+        audited = conn.execute(text("SELECT count(*) FROM amount_changes")).scalar_one()
+        kept = dict(conn.execute(text("SELECT order_id, country_code FROM orders ORDER BY order_id")).all())
+    if kept != {**COUNTRIES, "NEW-2": "PL"}:
+        return Verdict(False, f"the countries read {kept}; they should be the old ones plus the new order's.")
+    if audited != 1:
+        return Verdict(False, f"a price change left {audited} rows in amount_changes, not 1: leave the audit "
+                              f"trigger `{AUDIT_TRIGGER}` as it was.")
+    return Verdict(True, "the sync triggers first, then the column: every country kept, the audit trail still "
+                         "records price changes, and v2 places orders as before.")

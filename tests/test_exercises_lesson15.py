@@ -1,4 +1,4 @@
-"""Lesson 10's exercise checks and first cells: the solutions pass, wrong answers get a hint, faults get a message.
+"""Lesson 15's exercise checks and first cells: the solutions pass, wrong answers get a hint, faults get a message.
 
 Exercise 1 and the first cell run on the course's own PostgreSQL (never skipped), and on your own server where one
 answers (tests.servers.own_postgres_url).
@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from coursekit.exercises.lesson10 import QUEUED, check_queued_behind, check_try_migration
+from coursekit.exercises.lesson15 import QUEUED, check_queued_behind, check_try_migration
 from coursekit.order_steps import CREATE_ORDERS
 from coursekit.pgserver import embedded_url
 from tests.conftest import REPO
 from tests.servers import own_postgres_url, unreachable
 from tests.test_exercises import solutions
 
-LESSON_10 = REPO / "notebooks" / "10-migrating-a-live-server.ipynb"
+LESSON_15 = REPO / "notebooks" / "15-migrating-a-live-server.ipynb"
 NOTHING_LISTENS = "postgresql+psycopg://postgres@127.0.0.1:1/test"  # nothing listens on port 1
 
 
@@ -38,12 +38,12 @@ def lesson_server(request, monkeypatch):
 
 def solution_namespace():
     namespace = {"text": text, "DBAPIError": DBAPIError}  # what the notebook has imported by then
-    exec("\n".join(solutions(LESSON_10)), namespace)
+    exec("\n".join(solutions(LESSON_15)), namespace)
     return namespace
 
 
-def test_lesson_10_has_two_solutions_and_exercise_2s_passes():
-    assert len(solutions(LESSON_10)) == 2
+def test_lesson_15_has_two_solutions_and_exercise_2s_passes():
+    assert len(solutions(LESSON_15)) == 2
     assert check_queued_behind(solution_namespace()["queued"]).ok
 
 
@@ -77,7 +77,7 @@ def waits_or_runs(engine, sql):
 def test_exercise_2s_answer_is_what_postgresql_does():
     """Behind an ALTER that waits for a report's read lock: each statement of exercise 2, as a new session, and the
     report reading again. Those that time out are the answer key's."""
-    url, schema = embedded_url(), f"lesson10_queue_{secrets.token_hex(4)}"
+    url, schema = embedded_url(), f"lesson15_queue_{secrets.token_hex(4)}"
     engine = create_engine(url, connect_args={"options": f"-csearch_path={schema} -cstatement_timeout=20s"})
     with engine.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
@@ -113,7 +113,7 @@ def test_exercise_1_solution_passes(lesson_server):
 
 
 def code_cells():
-    return [cell.source for cell in nbformat.read(LESSON_10, as_version=4).cells if cell.cell_type == "code"]
+    return [cell.source for cell in nbformat.read(LESSON_15, as_version=4).cells if cell.cell_type == "code"]
 
 
 @pytest.mark.server

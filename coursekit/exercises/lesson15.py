@@ -1,6 +1,6 @@
-"""Lesson 10's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
+"""Lesson 15's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
 
-Exercise 2 (who queues behind a waiting ALTER) needs no server; tests/test_exercises_lesson10.py plays each of its
+Exercise 2 (who queues behind a waiting ALTER) needs no server; tests/test_exercises_lesson15.py plays each of its
 statements on PostgreSQL to keep the answer key true. Exercise 1 runs the learner's function on the lesson's
 PostgreSQL server (``POSTGRES_URL`` if set, else the course's own, see :mod:`coursekit.pgserver`), in a scratch
 schema of its own (a fresh name each time, dropped afterwards), with a second session holding a lock. The learner's
@@ -67,7 +67,7 @@ def _scratch_table():
     Server-side safety nets: a 3 s lock_timeout unless the learner sets their own, and a 20 s statement_timeout.
     """
     url = postgres_url()
-    schema = f"lesson10_check_{uuid.uuid4().hex[:12]}"  # our own name, never the learner's input
+    schema = f"lesson15_check_{uuid.uuid4().hex[:12]}"  # our own name, never the learner's input
     admin = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool,
                           connect_args={"connect_timeout": 5, "options": "-clock_timeout=10s"})
     options = f"-csearch_path={schema} -clock_timeout=3s -cstatement_timeout=20s"

@@ -1,4 +1,4 @@
-"""Issue 13, section 3, items 1 and 2: what lessons 03 and 06 say about foreign keys and snapshots is true.
+"""Issue 13, section 3, items 1 and 2: what lessons 04 and 09 say about foreign keys and snapshots is true.
 
 Each test does the thing itself (with SQLite, as the lesson does) and checks that the lesson says and shows it:
 the recorded outputs hold the numbers and messages that SQLite gives here, and the wrong claims are gone.
@@ -13,8 +13,8 @@ import pytest
 from coursekit.dataset import generate_orders, read_orders_csv
 from tests.conftest import REPO
 
-LESSON_03 = REPO / "notebooks" / "03-sqlite-alter-table-and-rebuild.ipynb"
-LESSON_06 = REPO / "notebooks" / "06-backups-and-restore.ipynb"
+LESSON_03 = REPO / "notebooks" / "04-sqlite-alter-table-and-rebuild.ipynb"
+LESSON_06 = REPO / "notebooks" / "09-backups-and-restore.ipynb"
 
 
 def cells(path):
@@ -54,7 +54,7 @@ def refusal(conn, statement, parameters=()):
     return "ok"
 
 
-# Lesson 03: ALTER TABLE ... ADD COLUMN ... REFERENCES adds a foreign key; an existing column needs the rebuild.
+# Lesson 04: ALTER TABLE ... ADD COLUMN ... REFERENCES adds a foreign key; an existing column needs the rebuild.
 
 def test_add_column_references_adds_an_enforced_foreign_key():
     conn = shop_with_foreign_keys()
@@ -78,7 +78,7 @@ def test_lesson_03_no_longer_says_alter_table_cannot_add_a_foreign_key():
     text = prose(LESSON_03)
     for wrong in (r"No version of `ALTER TABLE` can add a foreign key", r"or a new foreign key, has no syntax",
                   r"\(a type, a foreign key\) is a rebuild"):
-        assert not re.search(wrong, text), f"lesson 03 still says: {wrong}"
+        assert not re.search(wrong, text), f"lesson 04 still says: {wrong}"
     assert "ADD COLUMN … REFERENCES" in text and "existing" in text
 
 
@@ -110,7 +110,7 @@ def test_lesson_03_tries_a_foreign_key_on_an_existing_column_and_the_rebuild_add
     assert "('customer_id', 'customers')" in after_rebuild, after_rebuild
 
 
-# Lesson 06: restoring a snapshot after a wrong migration that succeeded throws away the orders written since.
+# Lesson 09: restoring a snapshot after a wrong migration that succeeded throws away the orders written since.
 
 def backup(source, target):
     source.backup(target)
@@ -157,4 +157,4 @@ def test_lesson_06_no_longer_offers_a_snapshot_as_the_cover_for_a_wrong_migratio
     assert not re.search(r"turns out wrong a day later\. A snapshot covers all of them", text)
     for named in ("forward fix", "point-in-time recovery", "archive_mode", "recovery_target_time", "pg_basebackup",
                   "mysqlbinlog", "binary log", "before the mistake"):
-        assert named.lower() in text.lower(), f"lesson 06 should name {named!r}"
+        assert named.lower() in text.lower(), f"lesson 09 should name {named!r}"

@@ -1,4 +1,4 @@
-"""Lesson 08's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
+"""Lesson 13's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
 
 The learner writes a test function; a good test passes on a correct database *and fails on a broken one*. So each
 check runs the learner's test on a database where the migration is right (it must pass) and on databases where it is
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from coursekit.exercises import Verdict, explain_error
-from coursekit.exercises.lesson07 import scratch_database_at
+from coursekit.exercises.lesson11 import scratch_database_at
 
 TEST_FAILED = (AssertionError, pytest.fail.Exception)
 OUTCOME_WORDS = {"failed": "failed", "error": "stopped with an error", "skipped": "skipped itself"}

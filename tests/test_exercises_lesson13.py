@@ -2,11 +2,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from coursekit.exercises.lesson08 import check_constraint_test, check_default_test
+from coursekit.exercises.lesson13 import check_constraint_test, check_default_test
 from tests.conftest import REPO
 from tests.test_exercises import solutions
 
-LESSON_08 = REPO / "notebooks" / "08-testing-migrations.ipynb"
+LESSON_08 = REPO / "notebooks" / "13-testing-migrations.ipynb"
 
 
 def test_lesson_08_solutions_pass_their_checks():
