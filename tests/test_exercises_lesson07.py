@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import text
 
-from coursekit.exercises.lesson07 import check_contract_country, check_country_triggers
+from coursekit.exercises.lesson07 import check_backfill_country, check_country_triggers
 from tests.conftest import REPO
 from tests.test_exercises import solutions
 
@@ -18,7 +18,7 @@ def lesson_05_answers():
 def test_lesson_05_solutions_pass_their_checks():
     answers = lesson_05_answers()
     assert check_country_triggers(answers["country_triggers"]).ok
-    assert check_contract_country(answers["contract_country"]).ok
+    assert check_backfill_country(answers["backfill_country"]).ok
 
 
 def without_guards(statements):
@@ -44,48 +44,20 @@ def test_wrong_triggers_get_a_hint(change, hint):
     assert not result.ok and hint in result.message, result.message
 
 
-def drop_column_first(conn):
-    conn.execute(text("ALTER TABLE orders DROP COLUMN country"))
-
-
-def drop_triggers_only(conn):
-    for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name GLOB 'sync_*'")
-                             ).scalars().all():
-        conn.execute(text(f'DROP TRIGGER "{name}"'))
-
-
-def drop_every_trigger_then_the_column(conn):
-    for name in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all():
-        conn.execute(text(f'DROP TRIGGER "{name}"'))
-    conn.execute(text("ALTER TABLE orders DROP COLUMN country"))
-
-
-def drop_the_wrong_column(conn):
-    drop_triggers_only(conn)
-    conn.execute(text("ALTER TABLE orders DROP COLUMN country_code"))
-
-
-def drop_one_trigger(conn):
-    conn.execute(text("DROP TRIGGER sync_country_code_on_insert"))
-    conn.execute(text("DROP TRIGGER sync_country_code_on_update"))
-    conn.execute(text("DROP TRIGGER sync_country_on_insert"))
-    conn.execute(text("ALTER TABLE orders DROP COLUMN country"))
-
-
-def empty_the_table(conn):
-    drop_triggers_only(conn)
-    conn.execute(text("ALTER TABLE orders DROP COLUMN country"))
-    conn.execute(text("DELETE FROM orders"))
+def backfill(sql):
+    def answer(conn):
+        conn.execute(text(sql))
+    return answer
 
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [(None, "define a function"), (lambda conn: None, "still has the old column"),
-     (drop_column_first, "still uses the column: drop it before the column"),
-     (drop_triggers_only, "still has the old column"), (drop_the_wrong_column, "still has the old column"),
-     (drop_one_trigger, "trigger `sync_country_on_update` still uses the column"),
-     (empty_the_table, "the countries read"), (drop_every_trigger_then_the_column, "orders_amount_audit")],
+    [(None, "define a function"), (lambda conn: None, "still differs from country"),
+     (backfill("UPDATE orders SET country = country_code"), "data lost"),
+     (backfill("UPDATE orders SET country_code = country"), "Add `WHERE country_code IS NULL`"),
+     (backfill("UPDATE orders SET country_code = 'DE' WHERE country_code IS NULL"), "data lost"),
+     (backfill("UPDATE orders SET country_code = country WHERE country_cod IS NULL"), "no such column: country_cod")],
 )
-def test_wrong_contracts_get_a_hint(answer, hint):
-    result = check_contract_country(answer)
+def test_wrong_backfills_get_a_hint(answer, hint):
+    result = check_backfill_country(answer)
     assert not result.ok and hint in result.message, result.message

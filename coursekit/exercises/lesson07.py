@@ -1,11 +1,9 @@
-"""Lesson 07's exercise checks (see :mod:`coursekit.exercises` for how checks behave).
+"""Lesson 07's exercise checks (see :mod:`coursekit.exercises`); lesson 08's checks reuse its scratch shop.
 
-Both run on a scratch ``orders`` table in the middle of renaming ``country`` to ``country_code``.
+They run on a scratch ``orders`` table in the middle of renaming ``country`` to ``country_code``.
 """
 
 from __future__ import annotations
-
-import re
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
@@ -43,15 +41,6 @@ def expanded_engine(with_triggers: bool = False):
         for statement in _sync_trigger_sql() if with_triggers else ():
             conn.execute(text(statement))
     return engine
-
-
-# A trigger on orders that has nothing to do with the rename: an audit trail of price changes. It must survive.
-AUDIT_TRIGGER = "orders_amount_audit"
-AUDIT_SQL = (
-    "CREATE TABLE amount_changes (order_id TEXT NOT NULL, old_amount REAL, new_amount REAL)",
-    f"CREATE TRIGGER {AUDIT_TRIGGER} AFTER UPDATE OF amount ON orders "
-    "BEGIN INSERT INTO amount_changes VALUES (OLD.order_id, OLD.amount, NEW.amount); END",
-)
 
 
 def _columns(conn, order_id: str):
@@ -109,48 +98,58 @@ def check_country_triggers(country_triggers) -> Verdict:
     return Verdict(True, "inserts and updates through either name show under both, and the guards stop the echo.")
 
 
-def _trigger_still_using_country(error: BaseException) -> str:
-    """The hint for SQLite's refusal to drop a column that a trigger still names, and only for that."""
-    found = isinstance(error, DBAPIError) and re.search(r"error in trigger (\w+) after drop column", str(error.orig))
-    return f" The trigger `{found[1]}` still uses the column: drop it before the column." if found else ""
 
 
-def check_contract_country(contract_country) -> Verdict:
-    """Exercise 2: drop the sync triggers (only those), then the old column ``country``; the data stays in
-    ``country_code``, and the shop's audit trigger on ``amount`` keeps working."""
-    if not callable(contract_country):
-        return Verdict(False, "define a function `contract_country(conn)` and run its cell first.")
-    engine = expanded_engine(with_triggers=True)
+def half_migrated_engine():
+    """A scratch shop right after the expand of ``country`` to ``country_code``: old rows have no country_code yet,
+    the sync triggers are in place, and one order placed by version 2 after the expand has both columns."""
+    engine = create_engine("sqlite:///:memory:")
     with engine.begin() as conn:
-        for statement in AUDIT_SQL:
+        conn.execute(text("CREATE TABLE orders (order_id TEXT PRIMARY KEY, amount REAL NOT NULL, "
+                          "country TEXT, country_code TEXT)"))
+        for order_id, country in COUNTRIES.items():
+            conn.execute(text("INSERT INTO orders (order_id, amount, country) VALUES (:id, 10.0, :country)"),
+                         {"id": order_id, "country": country})
+        for statement in _sync_trigger_sql():
             conn.execute(text(statement))
-    try:
-        with engine.begin() as conn:
-            contract_country(conn)
-    except Exception as error:
-        return Verdict(False, f"{explain_error(error)}.{_trigger_still_using_country(error)}")
-    with engine.connect() as conn:
-        columns = conn.execute(text("SELECT name FROM pragma_table_info('orders') ORDER BY cid")).scalars().all()
-        triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
-                                ).scalars().all()
-    if "country" in columns:
-        return Verdict(False, "orders still has the old column `country`; drop it (after the triggers).")
-    if columns != ["order_id", "amount", "country_code"]:
-        return Verdict(False, f"orders has columns {columns}; only `country` should have gone.")
-    if AUDIT_TRIGGER not in triggers:
-        return Verdict(False, f"the trigger `{AUDIT_TRIGGER}` (an audit trail of price changes) is gone too. It has "
-                              "nothing to do with the rename: drop only the sync triggers of `country`.")
-    if left := [name for name in triggers if name != AUDIT_TRIGGER]:
-        return Verdict(False, f"sync triggers are left: {left}. Drop every sync trigger of `country`.")
-    with engine.begin() as conn:
         conn.execute(text("INSERT INTO orders (order_id, amount, country_code) VALUES ('NEW-2', 1.0, 'PL')"))
-        conn.execute(text("UPDATE orders SET amount = 12.5 WHERE order_id = 'ORD-1'"))
-        audited = conn.execute(text("SELECT count(*) FROM amount_changes")).scalar_one()
-        kept = dict(conn.execute(text("SELECT order_id, country_code FROM orders ORDER BY order_id")).all())
-    if kept != {**COUNTRIES, "NEW-2": "PL"}:
-        return Verdict(False, f"the countries read {kept}; they should be the old ones plus the new order's.")
-    if audited != 1:
-        return Verdict(False, f"a price change left {audited} rows in amount_changes, not 1: leave the audit "
-                              f"trigger `{AUDIT_TRIGGER}` as it was.")
-    return Verdict(True, "the sync triggers first, then the column: every country kept, the audit trail still "
-                         "records price changes, and v2 places orders as before.")
+    return engine
+
+
+def _run_counting_writes(engine, function) -> int:
+    """Run ``function(conn)`` in a transaction; the rows it wrote (SQLite's total_changes, triggers included)."""
+    with engine.begin() as conn:
+        before = conn.execute(text("SELECT total_changes()")).scalar_one()
+        function(conn)
+        return conn.execute(text("SELECT total_changes()")).scalar_one() - before
+
+
+def check_backfill_country(backfill_country) -> Verdict:
+    """Exercise 2: the migrate phase of the country rename: fill ``country_code`` of the old rows from ``country``,
+    only where it is empty, safe to run twice, and without losing a country."""
+    if not callable(backfill_country):
+        return Verdict(False, "define a function `backfill_country(conn)` and run its cell first.")
+    engine = half_migrated_engine()
+    expected = {**COUNTRIES, "NEW-2": "PL"}
+    try:
+        first = _run_counting_writes(engine, backfill_country)
+        second = _run_counting_writes(engine, backfill_country)
+    except Exception as error:
+        return Verdict(False, f"{explain_error(error)}.")
+    with engine.connect() as conn:
+        rows = {order_id: (country, code) for order_id, country, code in conn.execute(
+            text("SELECT order_id, country, country_code FROM orders ORDER BY order_id")).all()}
+    lost = sorted(order_id for order_id, (country, _) in rows.items() if country != expected.get(order_id))
+    if lost:
+        return Verdict(False, f"the country of {lost} no longer reads what version 1 wrote: data lost. Copy from "
+                              "`country` into `country_code`, not the other way.")
+    empty = sorted(order_id for order_id, (country, code) in rows.items() if code != country)
+    if empty:
+        return Verdict(False, f"after your backfill, country_code of {empty} still differs from country; every old "
+                              "row needs it filled in.")
+    if first > len(COUNTRIES) or second:
+        return Verdict(False, f"your backfill wrote {first} rows, and {second} more when run again; only the "
+                              f"{len(COUNTRIES)} rows with an empty country_code need it. Add `WHERE country_code IS "
+                              "NULL`: on a big table every needless write holds the lock longer.")
+    return Verdict(True, f"the {len(COUNTRIES)} old rows filled in, the order v2 placed left alone, and a second run "
+                         "wrote nothing.")
