@@ -13,8 +13,10 @@ import pytest
 from coursekit.dataset import generate_orders, read_orders_csv
 from tests.conftest import REPO
 
-LESSON_03 = REPO / "notebooks" / "04-sqlite-alter-table-and-rebuild.ipynb"
+LESSON_04 = REPO / "notebooks" / "04-sqlite-alter-table-limits.ipynb"
+LESSON_05 = REPO / "notebooks" / "05-sqlite-table-rebuild.ipynb"
 LESSON_06 = REPO / "notebooks" / "09-backups-and-restore.ipynb"
+LESSON_10 = REPO / "notebooks" / "10-when-a-migration-succeeds-and-is-wrong.ipynb"
 
 
 def cells(path):
@@ -54,7 +56,7 @@ def refusal(conn, statement, parameters=()):
     return "ok"
 
 
-# Lesson 04: ALTER TABLE ... ADD COLUMN ... REFERENCES adds a foreign key; an existing column needs the rebuild.
+# Lesson 04: ALTER TABLE ... ADD COLUMN ... REFERENCES adds a foreign key; an existing column needs lesson 05's rebuild.
 
 def test_add_column_references_adds_an_enforced_foreign_key():
     conn = shop_with_foreign_keys()
@@ -74,43 +76,44 @@ def test_a_non_null_default_is_refused_only_while_foreign_keys_are_on():
     assert len(unchecked.execute("PRAGMA foreign_key_check").fetchall()) == 2  # every old row: a broken reference
 
 
-def test_lesson_03_no_longer_says_alter_table_cannot_add_a_foreign_key():
-    text = prose(LESSON_03)
+@pytest.mark.parametrize("lesson", [LESSON_04, LESSON_05], ids=["04", "05"])
+def test_lessons_04_and_05_no_longer_say_alter_table_cannot_add_a_foreign_key(lesson):
+    text = prose(lesson)
     for wrong in (r"No version of `ALTER TABLE` can add a foreign key", r"or a new foreign key, has no syntax",
                   r"\(a type, a foreign key\) is a rebuild"):
-        assert not re.search(wrong, text), f"lesson 04 still says: {wrong}"
-    assert "ADD COLUMN … REFERENCES" in text and "existing" in text
+        assert not re.search(wrong, text), f"{lesson.name} still says: {wrong}"
+    assert "ADD COLUMN … REFERENCES" in prose(LESSON_04) and "existing" in prose(LESSON_04)
 
 
-def test_lesson_03_shows_add_column_references_working_and_enforced():
+def test_lesson_04_shows_add_column_references_working_and_enforced():
     conn = shop_with_foreign_keys()
     conn.execute("ALTER TABLE orders ADD COLUMN referred_by TEXT REFERENCES customers")
     bad_reference = refusal(conn, "UPDATE orders SET referred_by = 'C-999999'")
-    source, output = code_cell(LESSON_03, "ADD COLUMN referred_by TEXT REFERENCES customers")
+    source, output = code_cell(LESSON_04, "ADD COLUMN referred_by TEXT REFERENCES customers")
     assert "build_shop()" in source, "the new column is added to a fresh shop with foreign keys on"
     assert "('referred_by', 'customers')" in output, output
     assert bad_reference in output and "'C-000001': 'ok'" in output, output
 
 
-def test_lesson_03_shows_a_default_refused_with_sqlites_own_words():
-    source, output = code_cell(LESSON_03, "REFERENCES customers DEFAULT")
+def test_lesson_04_shows_a_default_refused_with_sqlites_own_words():
+    source, output = code_cell(LESSON_04, "REFERENCES customers DEFAULT")
     statement = re.search(r'"(ALTER TABLE orders ADD COLUMN .*? DEFAULT .*?)"', source)[1]
     said = refusal(shop_with_foreign_keys(), statement)
     assert said != "ok" and said in output, output
 
 
-def test_lesson_03_tries_a_foreign_key_on_an_existing_column_and_the_rebuild_adds_it():
-    source, _ = code_cell(LESSON_03, "ATTEMPTS = [")
+def test_lesson_04_tries_a_foreign_key_on_an_existing_column_and_lesson_05s_rebuild_adds_it():
+    source, _ = code_cell(LESSON_04, "ATTEMPTS = [")
     statement = re.search(r'"(ALTER TABLE orders ADD CONSTRAINT \w+ FOREIGN KEY \(customer_id\)[^"]*)"', source)
     assert statement, "the table of SQLite's answers tries a foreign key on the existing customer_id"
     assert refusal(shop_with_foreign_keys(), statement[1]) != "ok"
-    _, before_rebuild = code_cell(LESSON_03, 'shop.exec_driver_sql("PRAGMA foreign_key_list(orders)")')
+    _, before_rebuild = code_cell(LESSON_04, 'shop.exec_driver_sql("PRAGMA foreign_key_list(orders)")')
     assert before_rebuild.strip().endswith("[]"), before_rebuild
-    _, after_rebuild = code_cell(LESSON_03, "orders references:")
+    _, after_rebuild = code_cell(LESSON_05, "orders references:")
     assert "('customer_id', 'customers')" in after_rebuild, after_rebuild
 
 
-# Lesson 09: restoring a snapshot after a wrong migration that succeeded throws away the orders written since.
+# Lessons 09 and 10: restoring a snapshot after a wrong migration that succeeded throws away the orders written since.
 
 def backup(source, target):
     source.backup(target)
@@ -144,17 +147,19 @@ def test_restoring_a_snapshot_throws_away_the_orders_written_since_and_a_forward
     assert wrong == len(read_orders_csv()) and wrong_cents(shop) == 0
     assert {row[0] for row in shop.execute("SELECT order_id FROM orders")} == ids
 
-    _, shown = code_cell(LESSON_06, "thrown_away = sorted(")
+    _, shown = code_cell(LESSON_10, "thrown_away = sorted(")
     assert f"thrown away: {len(thrown_away)} orders" in shown, shown
-    _, before_fix = code_cell(LESSON_06, "def wrong_cents")
+    _, before_fix = code_cell(LESSON_10, "def wrong_cents")
     assert f"{wrong:,} of {len(ids):,} orders hold the wrong cents" in before_fix, before_fix
-    _, fixed = code_cell(LESSON_06, "run_steps(busy_shop, [FIX_CENTS])")
+    _, fixed = code_cell(LESSON_10, "run_steps(busy_shop, [FIX_CENTS])")
     assert f"{wrong:,} before the fix, 0 after" in fixed and f"orders: {len(ids):,}" in fixed, fixed
 
 
-def test_lesson_06_no_longer_offers_a_snapshot_as_the_cover_for_a_wrong_migration_found_later():
+def test_lesson_09_no_longer_offers_a_snapshot_as_the_cover_for_a_wrong_migration_found_later():
     text = prose(LESSON_06)
     assert not re.search(r"turns out wrong a day later\. A snapshot covers all of them", text)
+    assert "lesson 10" in text and "10-when-a-migration-succeeds-and-is-wrong.ipynb" in text
+    text = prose(LESSON_10)
     for named in ("forward fix", "point-in-time recovery", "archive_mode", "recovery_target_time", "pg_basebackup",
                   "mysqlbinlog", "binary log", "before the mistake"):
-        assert named.lower() in text.lower(), f"lesson 09 should name {named!r}"
+        assert named.lower() in text.lower(), f"lesson 10 should name {named!r}"
