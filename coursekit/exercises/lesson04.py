@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import sqlite3
-from contextlib import suppress
-
 from sqlalchemy import create_engine
 
 from coursekit.exercises import Verdict, explain_error
@@ -18,10 +14,6 @@ STATEMENTS = {
     "e": "ALTER TABLE orders DROP COLUMN ordered_at",
     "f": "ALTER TABLE orders ADD COLUMN email TEXT UNIQUE",
 }
-ITEMS_COLUMNS = "item_id, order_id, sku, quantity"
-ZERO_QUANTITY = "INSERT INTO order_items (order_id, sku, quantity) VALUES ('A', 'S3', 0)"
-WRITES_ITEM_NOTES = re.compile(r"\b(DELETE\s+FROM|DROP\s+TABLE(\s+IF\s+EXISTS)?|UPDATE|INSERT\s+(OR\s+\w+\s+)?INTO|"
-                               r"REPLACE\s+INTO)\s+[\"'`\[]?item_notes\b", re.I)
 
 
 def _scratch_connection():
@@ -67,99 +59,68 @@ def check_alter_abilities(direct) -> Verdict:
     return Verdict(True, f"{', '.join(sorted(truth))} work directly; the rest needs a rebuild.")
 
 
-def _shop_for_items():
+CHANNELS = ("web", "shop", "phone")
+NEW_ORDER = "INSERT INTO orders (order_id, customer_id, amount, channel) VALUES (?, 'C-1', 1.0, ?)"
+CHANNEL_HINTS = {  # SQLite's words when it refuses the statement → the mistake they show
+    "NOT NULL column with default value NULL": "NOT NULL needs a DEFAULT for the old rows to hold",
+    "non-constant default": "the default must be a constant, such as 'web'",
+    "CHECK constraint failed": "SQLite tested the CHECK on the old rows, which hold the default: make it 'web'",
+    "one statement at a time": "give one ALTER TABLE statement",
+}
+
+
+def _orders_for_channel():
     conn = _scratch_connection()
-    conn.exec_driver_sql("CREATE TABLE orders (order_id TEXT PRIMARY KEY, amount REAL)")
-    conn.exec_driver_sql("CREATE TABLE order_items (item_id INTEGER PRIMARY KEY, order_id TEXT NOT NULL"
-                         " REFERENCES orders ON DELETE CASCADE, sku TEXT NOT NULL, quantity INTEGER NOT NULL)")
-    conn.exec_driver_sql("CREATE TABLE item_notes (note_id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL"
-                         " REFERENCES order_items ON DELETE CASCADE, note TEXT NOT NULL)")
-    conn.exec_driver_sql("INSERT INTO orders VALUES ('A', 10.0), ('B', 20.0)")
-    conn.exec_driver_sql("INSERT INTO order_items (order_id, sku, quantity) VALUES ('A', 'S1', 1), ('A', 'S2', 2),"
-                         " ('B', 'S1', 3)")
-    conn.exec_driver_sql("INSERT INTO item_notes (item_id, note) VALUES (1, 'gift wrap'), (3, 'leave at the door')")
+    conn.exec_driver_sql("CREATE TABLE orders (order_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, amount REAL)")
+    conn.exec_driver_sql("INSERT INTO orders VALUES ('A', 'C-1', 10.0), ('B', 'C-2', 20.0), ('C', 'C-1', 5.0)")
     return conn
 
 
-def _item_notes_problem(conn, notes_before, statements: list[str]) -> str | None:
-    """What the rebuild did to item_notes, the table that references order_items, if anything."""
-    notes_after = conn.exec_driver_sql("SELECT * FROM item_notes ORDER BY note_id").all()
-    if notes_after != notes_before:
-        held = f"item_notes held {len(notes_before)} notes and now holds {len(notes_after)}"
-        wrote = next((sql for sql in statements if WRITES_ITEM_NOTES.search(sql)), None)
-        if wrote is not None:
-            return f"{held}: your function ran `{' '.join(wrote.split())[:80]}`. Leave item_notes as it is."
-        return (f"{held}, and your function never wrote to it: with foreign keys on, DROP TABLE order_items deletes "
-                "its notes through ON DELETE CASCADE. Switch them off before BEGIN.")
-    schema = conn.exec_driver_sql("SELECT sql FROM sqlite_schema WHERE name = 'item_notes'").scalar_one()
-    referenced = re.search(r"REFERENCES\s+(\w+)", schema.replace('"', ""))
-    if referenced and referenced[1] != "order_items":
-        return (f"item_notes now says REFERENCES {referenced[1]}: renaming the old table re-points the references "
-                "to it. Create the new table, copy, drop the old one, then rename the new.")
+def _new_order(conn, order_id: str, channel) -> str:
+    """'ok', or SQLite's words refusing a new order with this channel."""
+    try:
+        conn.exec_driver_sql(NEW_ORDER, (order_id, channel))
+    except Exception as error:  # SQLite's refusal is what we look at
+        return str(getattr(error, "orig", error)).splitlines()[0]
+    return "ok"
+
+
+def _channel_problem(conn) -> str | None:
+    """What is wrong with orders.channel after the learner's statement, if anything."""
+    columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(orders)")]
+    if not columns:
+        return "there is no table orders afterwards: add a column to it, do not drop or rename it."
+    if "channel" not in columns:
+        return f"orders has no column channel (its columns: {columns}): ALTER TABLE orders ADD COLUMN channel …"
+    old = [row[0] for row in conn.exec_driver_sql("SELECT channel FROM orders ORDER BY order_id")]
+    if len(old) != 3:
+        return f"orders held 3 orders and now holds {len(old)}: add the column and leave the rows alone."
+    if set(old) != {"web"}:
+        return f"the old orders read {sorted(set(old), key=repr)}: they hold the default, so make it DEFAULT 'web'."
+    if _new_order(conn, "NEW-1", None) == "ok":
+        return "a new order with channel NULL was accepted: the column needs NOT NULL."
+    if _new_order(conn, "NEW-2", "fax") == "ok":
+        return "a new order with channel 'fax' was accepted: add CHECK (channel IN ('web', 'shop', 'phone'))."
+    for number, channel in enumerate(CHANNELS, start=3):
+        said = _new_order(conn, f"NEW-{number}", channel)
+        if said != "ok":
+            return f"a new order with channel {channel!r} was refused ({said}): allow 'web', 'shop' and 'phone'."
     return None
 
 
-def _is_open(driver) -> bool:
+def check_channel_column(statement) -> Verdict:
+    """Exercise 2: one ALTER TABLE adds channel: NOT NULL, old rows 'web', only web/shop/phone accepted."""
+    if not isinstance(statement, str):
+        return Verdict(False, f"give the ALTER TABLE statement as a string in quotes; you gave {statement!r}.")
+    if not statement.strip():
+        return Verdict(False, "the string is empty: write the ALTER TABLE statement between the quotes.")
+    conn = _orders_for_channel()
     try:
-        driver.total_changes  # noqa: B018 - raises on a closed sqlite3 connection
-    except sqlite3.ProgrammingError:
-        return False
-    return True
-
-
-def _no_order_items(names: set[str]) -> str:
-    others = sorted(names - {"orders", "item_notes"})
-    ending = f"rename {others[0]} to order_items." if others else "the rebuild should end with a table of that name."
-    return f"there is no order_items table afterwards (tables: {sorted(names)}): {ending}"
-
-
-def check_items_rebuild(rebuild_items) -> Verdict:
-    """Exercise 2: order_items rebuilt with CHECK (quantity > 0), every item kept, foreign keys intact and on."""
-    if not callable(rebuild_items):
-        return Verdict(False, "define a function `rebuild_items(conn)` and run its cell first.")
-    conn = _shop_for_items()
-    before = conn.exec_driver_sql(f"SELECT {ITEMS_COLUMNS} FROM order_items ORDER BY item_id").all()
-    notes_before = conn.exec_driver_sql("SELECT * FROM item_notes ORDER BY note_id").all()
-    statements: list[str] = []  # every statement SQLite runs for the learner, to say what touched item_notes
-    driver = conn.connection.driver_connection
-    driver.set_trace_callback(statements.append)
-    try:
-        rebuild_items(conn)
-    except Exception as error:  # the learner's code failing is an answer to explain
-        return Verdict(False, f"{explain_error(error)}.")
-    finally:
-        with suppress(sqlite3.ProgrammingError):  # the learner may have closed it
-            driver.set_trace_callback(None)
-    if conn.closed or conn.invalidated or not _is_open(driver):
-        return Verdict(False, "your function closed the connection it was given: leave it open, the check reads "
-                              "the rebuilt table through it.")
-    if driver.in_transaction:
-        return Verdict(False, "a transaction is still open: end the rebuild with COMMIT.")
-    names = {row[0] for row in conn.exec_driver_sql("SELECT name FROM sqlite_schema WHERE type = 'table'")}
-    if "order_items" not in names:
-        return Verdict(False, _no_order_items(names))
-    try:
-        after = conn.exec_driver_sql(f"SELECT {ITEMS_COLUMNS} FROM order_items ORDER BY item_id").all()
-    except Exception as error:  # e.g. a column renamed or left out
-        return Verdict(False, f"order_items cannot be read: {explain_error(error)}.")
-    if len(after) != len(before):
-        return Verdict(False, f"order_items held {len(before)} items and now holds {len(after)}.")
-    if after != before:
-        return Verdict(False, f"order_items holds {len(after)} items, but they changed: copy every value as it was.")
-    if conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() != 1:
-        return Verdict(False, "foreign keys are still off: switch them on again after the COMMIT.")
-    notes_problem = _item_notes_problem(conn, notes_before, statements)
-    if notes_problem:
-        return Verdict(False, notes_problem)
-    if conn.exec_driver_sql("PRAGMA foreign_key_check").all():
-        return Verdict(False, "PRAGMA foreign_key_check finds broken references.")
-    schema = conn.exec_driver_sql("SELECT sql FROM sqlite_schema WHERE name = 'order_items'").scalar_one()
-    if "REFERENCES orders" not in schema.replace('"', ""):
-        return Verdict(False, "order_items no longer references orders: keep the foreign key in the new table.")
-    try:
-        conn.exec_driver_sql(ZERO_QUANTITY)
-    except Exception as error:
-        if "CHECK constraint failed" in str(error):
-            return Verdict(True, "the CHECK refuses a quantity of 0, and every item, note and reference survived.")
-        return Verdict(False, f"a new item with quantity 0 was refused, but not by a CHECK: {explain_error(error)}.")
-    return Verdict(False, "a quantity of 0 was accepted: add CHECK (quantity > 0) to the new table.")
+        conn.exec_driver_sql(statement)
+    except Exception as error:  # SQLite's refusal is an answer to explain
+        hint = next((f": {hint}" for words, hint in CHANNEL_HINTS.items() if words in str(error)), "")
+        return Verdict(False, f"{explain_error(error).rstrip('.')}{hint}.")
+    problem = _channel_problem(conn)
+    if problem:
+        return Verdict(False, problem)
+    return Verdict(True, "one ALTER TABLE: the old orders read 'web', NULL and 'fax' are refused; no rebuild needed.")
