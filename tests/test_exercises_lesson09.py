@@ -8,23 +8,23 @@ from coursekit.migrations import enable_transactional_ddl
 from tests.conftest import REPO
 from tests.test_exercises import solutions
 
-LESSON_06 = REPO / "notebooks" / "09-backups-and-restore.ipynb"
+LESSON_09 = REPO / "notebooks" / "09-backups-and-restore.ipynb"
 
 
-def lesson_namespace():
-    """The lesson's own imports and functions (backup, restore, ...), taken from its cells, as a learner has them."""
+def lesson_namespace(path=LESSON_09):
+    """A lesson's own imports and functions (backup, restore, ...), taken from its cells, as a learner has them."""
     namespace = {}
-    for cell in nbformat.read(LESSON_06, as_version=4).cells:
+    for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type != "code" or cell.source.startswith("%"):
             continue
         module = ast.parse(cell.source)
         module.body = [node for node in module.body if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef))]
-        exec(compile(module, str(LESSON_06), "exec"), namespace)
+        exec(compile(module, str(path), "exec"), namespace)
     return namespace
 
 
-def test_lesson_06_solutions_pass_their_checks():
-    first, second = solutions(LESSON_06)
+def test_lesson_09_solutions_pass_their_checks():
+    first, second = solutions(LESSON_09)
     namespace = lesson_namespace()
     exec(first + second, namespace)
     assert check_safe_migrate(namespace["safe_migrate"]).ok
