@@ -22,18 +22,23 @@ from coursekit.exercises import (
     Verdict,
     lesson01,
     lesson04,
+    lesson05,
     lesson06,
     lesson07,
+    lesson08,
     lesson09,
+    lesson10,
     lesson11,
     lesson13,
     lesson14,
     lesson15,
     lesson16,
 )
-from tests import test_exercises_lesson04 as answers03
+from tests import test_exercises_lesson05 as answers_rebuild
 from tests import test_exercises_lesson07 as answers05
+from tests import test_exercises_lesson08 as answers08
 from tests import test_exercises_lesson09 as answers06
+from tests import test_exercises_lesson10 as answers10
 from tests import test_exercises_lesson11 as answers11
 from tests import test_exercises_lesson13 as answers13
 
@@ -225,13 +230,24 @@ LESSON_03 = [
     row(lesson04.check_alter_abilities, ["b"], ["SQLite refuses b"], ["works directly"]),
     row(lesson04.check_alter_abilities, ["a"], ["c works directly"], ["refuses"]),
     row(lesson04.check_alter_abilities, "a, c", ["give a list of letters"], ["refuses", "works directly"]),
-    *unrelated(lesson04.check_items_rebuild, "conn", REBUILD_HINTS),
-    row(lesson04.check_items_rebuild, deletes_the_notes_itself,
+    row(lesson04.check_channel_column, "ALTER TABLE orders ADD COLUMN channel TEXT NOT NULL DEFAULT 'web'",
+        ["'fax' was accepted", "CHECK (channel IN"], ["NOT NULL needs", "the database refused"]),
+    row(lesson04.check_channel_column, "ALTER TABLE orders ADD COLUMN channel TEXT NOT NULL",
+        ["Cannot add a NOT NULL column with default value NULL", "NOT NULL needs a DEFAULT"],
+        ["non-constant", "'fax'"]),
+    row(lesson04.check_channel_column, "ALTR TABLE orders ADD COLUMN channel TEXT",
+        ['near "ALTR": syntax error'], ["NOT NULL needs", "constant", "CHECK", "one ALTER TABLE statement"]),
+    row(lesson05.check_rebuild_order, list("eihbgdjfac"), ["4 of 4 order items were deleted", "before BEGIN"],
+        ["COMMIT, too late", "switch them off (i) first"]),
+    row(lesson05.check_rebuild_order, list("iehbgdjafc"), ["too late to roll back"], ["deleted", "before BEGIN"]),
+    row(lesson05.check_rebuild_order, "iehbgdjfac", ["give a list of letters"], ["deleted", "missing"]),
+    *unrelated(lesson05.check_items_rebuild, "conn", REBUILD_HINTS),
+    row(lesson05.check_items_rebuild, deletes_the_notes_itself,
         ["holds 0: your function ran `DELETE FROM item_notes`"], ["ON DELETE CASCADE"]),
-    row(lesson04.check_items_rebuild, answers03.full_copy_with_foreign_keys_on,
+    row(lesson05.check_items_rebuild, answers_rebuild.full_copy_with_foreign_keys_on,
         ["never wrote to it", "ON DELETE CASCADE"], ["your function ran"]),
-    row(lesson04.check_items_rebuild, refuses_every_new_item, ["not by a CHECK", "no new items"], ["Correct"]),
-    row(lesson04.check_items_rebuild, lambda conn: conn.close(), ["closed the connection"], ["COMMIT"]),
+    row(lesson05.check_items_rebuild, refuses_every_new_item, ["not by a CHECK", "no new items"], ["Correct"]),
+    row(lesson05.check_items_rebuild, lambda conn: conn.close(), ["closed the connection"], ["COMMIT"]),
 ]
 
 LESSON_04 = [
@@ -260,11 +276,17 @@ LESSON_05 = [
         ["too many levels of trigger recursion", "Add WHEN guards"]),
     row(lesson07.check_country_triggers, [RAISING_TRIGGER], ["a v1 insert naming only country failed",
                                                              "no orders from Sweden"], ["WHEN guards"]),
-    *unrelated(lesson07.check_contract_country, "conn", ["before the column", "Drop the triggers"]),
-    row(lesson07.check_contract_country, answers05.drop_column_first,
+    *unrelated(lesson07.check_backfill_country, "conn", ["data lost", "WHERE country_code IS NULL"]),
+    row(lesson07.check_backfill_country, answers05.backfill("UPDATE orders SET country = NULL"), ["data lost"],
+        ["WHERE country_code"]),
+    *unrelated(lesson08.check_contract_country, "conn", ["before the column", "Drop the triggers"]),
+    row(lesson08.check_contract_country, answers08.drop_column_first,
         ["after drop column", "still uses the column: drop it before the column"]),
-    row(lesson07.check_contract_country, lambda conn: conn.execute(text("DROP TRIGGER sync_nothing")),
+    row(lesson08.check_contract_country, lambda conn: conn.execute(text("DROP TRIGGER sync_nothing")),
         ["no such trigger: sync_nothing"], ["before the column"], name="a trigger that does not exist"),
+    *unrelated(lesson08.check_uncontract_country, "conn", ["Fill `country`", "sync triggers must come back"]),
+    row(lesson08.check_uncontract_country, answers08.column_only, ["Fill `country` from `country_code`"],
+        ["sync triggers"]),
 ]
 
 
@@ -288,6 +310,19 @@ LESSON_06 = [
     *unrelated(lesson09.check_backup_is_good, "engine second", ["should give False"]),
     row(lesson09.check_backup_is_good, answers06.raises_on_bad_files,
         ["file-copy-of-a-wal-database.sqlite", "no such table: orders", "should give False"]),
+]
+
+LESSON_10 = [
+    *unrelated(lesson10.check_lost_by_restore, "engine second", ["amount_cents", "shipped or refunded"]),
+    row(lesson10.check_lost_by_restore, answers10.new_ids_only, ["not the 5 old ones shipped or refunded"],
+        ["amount_cents"]),
+    row(lesson10.check_lost_by_restore, answers10.amount_cents_in_the_snapshot_too,
+        ["no such column: amount_cents", "compare only the columns it has"], ["shipped or refunded"]),
+    *unrelated(lesson10.check_repair_amounts, "engine second", ["copy only", "are gone"]),
+    row(lesson10.check_repair_amounts, answers10.restore_the_snapshot,
+        ["12 orders taken since the snapshot are gone"], ["are undone"]),
+    row(lesson10.check_repair_amounts, answers10.copy_whole_rows,
+        ["shipped or refunded since the snapshot are undone", "copy only the amount"], ["are gone"]),
 ]
 
 
@@ -376,7 +411,8 @@ LESSON_11 = [
     row(lesson16.check_safe_not_null_order, ["c", "b", "d", "a"], ["drop the CHECK last"], ["validate before"]),
 ]
 
-TABLE = [*LESSON_01, *LESSON_03, *LESSON_04, *LESSON_05, *LESSON_06, *LESSON_07, *LESSON_08, *LESSON_09, *LESSON_15,
+TABLE = [*LESSON_01, *LESSON_03, *LESSON_04, *LESSON_05, *LESSON_06, *LESSON_10, *LESSON_07, *LESSON_08, *LESSON_09,
+         *LESSON_15,
          *LESSON_11]
 
 
