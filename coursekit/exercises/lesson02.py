@@ -2,53 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect, text
 
 from coursekit.exercises import SCRATCH_ROWS, Verdict, explain_error
-from coursekit.migrations import MigrationError, Migrator, Step
+from coursekit.migrations import MigrationError, Migrator, Step, enable_transactional_ddl
 from coursekit.order_steps import ORDER_STEPS, create_shop
 from coursekit.schema import rules_frame, schema_frame
 from coursekit.verify import table_fingerprint
-
-STEP_NUMBERS = {1, 2, 3, 4}
-NEW_STEP_INSTEAD = (
-    "Undoing nothing and adding a step 5 is the answer for a migration that has run in production; "
-    "this task edits step 3 itself, on a database only you use."
-)
-
-
-def check_steps_to_undo(steps_to_undo) -> Verdict:
-    """Exercise 1: to edit step 3 (the allowed statuses) and apply it again, undo steps 3 and 4.
-
-    The task says step 3 is edited (the migration has not reached production), so [3, 4] is the one
-    right answer; the production answer (a new step 5, nothing undone) is named when it is given.
-    """
-    if isinstance(steps_to_undo, (str, bytes)) or not hasattr(steps_to_undo, "__iter__"):
-        return Verdict(False, f"give the step numbers as a list, e.g. [1, 2]; you gave {steps_to_undo!r}.")
-    try:
-        numbers_given = list(steps_to_undo)
-    except Exception as error:  # noqa: BLE001 - a learner's iterable that fails is their mistake to see
-        return Verdict(False, f"the list could not be read: {explain_error(error)}.")
-    if not numbers_given:
-        return Verdict(False, "the list is empty, but the old step 3 is still applied, and the edited one can be "
-                              "applied only after the old one is undone. Which steps must be undone first? ("
-                              + NEW_STEP_INSTEAD + ")")
-    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in numbers_given):
-        return Verdict(False, f"use whole step numbers 1 to 4, e.g. [1, 2]; you gave {numbers_given!r}.")
-    chosen = {int(n) for n in numbers_given}
-    if chosen == {5}:
-        return Verdict(False, f"there is no step 5 to undo. {NEW_STEP_INSTEAD} Which steps must be undone first?")
-    if not chosen <= STEP_NUMBERS:
-        return Verdict(False, f"the migration has steps 1 to 4; {sorted(chosen - STEP_NUMBERS)} do not exist.")
-    if 3 not in chosen:
-        return Verdict(False, "the allowed statuses are written in step 3, so step 3 itself must be undone.")
-    if 4 not in chosen:
-        return Verdict(False, "step 4 comes after step 3, and steps are undone newest first: turn step 3 off and see.")
-    if chosen & {1, 2}:
-        return Verdict(False, "steps 1 and 2 can stay applied: turning step 3 off leaves the database at version 2.")
-    return Verdict(True, "undo 4 then 3, edit step 3, apply both again. In production, add a step 5 instead.")
 
 
 def _snapshot(engine):
@@ -98,7 +58,7 @@ def _why_it_failed(error: Exception) -> str:
 
 
 def check_priority_step(priority_step) -> Verdict:
-    """Exercise 2: a Step adding ``priority INTEGER NOT NULL DEFAULT 0`` whose downgrade restores version 4."""
+    """Exercise 1: a Step adding ``priority INTEGER NOT NULL DEFAULT 0`` whose downgrade restores version 4."""
     if not isinstance(priority_step, Step):
         return Verdict(False, f"`priority_step` should be a Step(name=..., upgrade=..., downgrade=...); "
                               f"it is {type(priority_step).__name__}.")
@@ -137,3 +97,103 @@ def check_priority_step(priority_step) -> Verdict:
     if after[2] != at_version_4[2]:
         return Verdict(False, "the downgrade changed the orders' ids or amounts.")
     return Verdict(True, "step 5 goes up and comes back down to exactly version 4, every order intact.")
+
+
+# Exercise 2's failing migration: step 2 as a buggy release ran it (it also writes a status step 3's CHECK refuses),
+# so step 3's rebuild fails at its INSERT, after its CREATE TABLE orders_new has run.
+LOST_ORDER = "ORD-0000001"
+WRITES_LOST = f"UPDATE orders SET status = 'lost' WHERE order_id = '{LOST_ORDER}'"
+
+
+def _upgrades(steps) -> list[list[str]]:
+    return [list(step.statements("upgrade", "sqlite")) for step in steps]
+
+
+def _scratch_shop():
+    """A scratch shop at version 0, DDL transactional, counting the statements sent to it."""
+    engine = enable_transactional_ddl(create_shop(rows=SCRATCH_ROWS))
+    engine.sent = []
+    event.listen(engine, "before_cursor_execute", lambda *args: engine.sent.append(args[2]))
+    return engine
+
+
+def _state(engine) -> dict:
+    """The stored version (None without a version table), the columns and tables, and the lost order's status."""
+    schema = inspect(engine)
+    tables = set(schema.get_table_names())
+    columns = [column["name"] for column in schema.get_columns("orders")] if "orders" in tables else []
+    with engine.connect() as conn:
+        version = (conn.execute(text("SELECT version FROM schema_version")).scalar()
+                   if "schema_version" in tables else None)
+        lost = (conn.execute(text("SELECT status FROM orders WHERE order_id = :id"), {"id": LOST_ORDER}).scalar()
+                if "status" in columns else None)
+    return {"version": version, "tables": tables, "columns": columns, "lost": lost}
+
+
+def _after_four_steps_problem(apply_steps) -> str | None:
+    """Run the four steps with the learner's function; what is wrong with the result, or None."""
+    engine = _scratch_shop()
+    try:
+        apply_steps(engine, _upgrades(ORDER_STEPS))
+    except Exception as error:  # noqa: BLE001 - the learner's code: whatever it raises is explained
+        return f"applying the four steps failed: {explain_error(error).rstrip('. ')}."
+    state = _state(engine)
+    if state["version"] is None and "status" not in state["columns"]:
+        if not any("status" in statement for statement in engine.sent):
+            return ("apply_steps(engine, steps) ran none of the steps' SQL: loop over `steps` and call "
+                    "run_step(conn, statements, version) for each, inside `with engine.begin() as conn:`.")
+        return ("the steps' SQL ran, but nothing stayed: it was never committed. `with engine.begin() as conn:` "
+                "commits when its block ends (engine.connect() alone rolls back).")
+    if state["version"] is None:
+        return ("the steps ran, but no version was stored: run each step with run_step(conn, statements, version), "
+                "which writes the new version in the step's transaction.")
+    if state["version"] != len(ORDER_STEPS):
+        return (f"after the four steps the stored version is {state['version']!r}; it should be 4: step k's new "
+                "version is k (enumerate(steps, start=1) counts from 1).")
+    reference = create_shop(rows=SCRATCH_ROWS)
+    Migrator(reference, ORDER_STEPS).upgrade()
+    (columns, rules, _), (wanted_columns, wanted_rules, _) = _snapshot(engine), _snapshot(reference)
+    if not (columns.equals(wanted_columns) and rules.equals(wanted_rules)):
+        return "the stored version is 4, but the table is not the one the four steps make: run every statement."
+    return None
+
+
+def _failing_step_problem(apply_steps) -> str | None:
+    """Run steps 1, 2 (with a 'lost' status written) and 3 with the learner's function; what is wrong, or None."""
+    engine = _scratch_shop()
+    steps = _upgrades(ORDER_STEPS[:3])
+    steps[1].append(WRITES_LOST)
+    try:
+        apply_steps(engine, steps)
+        raised = None
+    except Exception as error:  # noqa: BLE001 - step 3 is meant to fail here
+        raised = error
+    state = _state(engine)
+    if "orders_new" in state["tables"]:
+        return ("step 3 failed at its INSERT, and its CREATE TABLE orders_new stayed: the statements of one step "
+                "did not run in one transaction. Run a step's statements, and its version, on one connection "
+                "inside one `with engine.begin() as conn:` (run_step does that).")
+    if state["version"] is None or "status" not in state["columns"]:
+        return ("step 3 failed (order ORD-0000001 says 'lost', which its CHECK refuses), and steps 1 and 2 were "
+                "undone with it: they ran in one transaction. Give each step a transaction of its own, so the "
+                "steps before a failure stay, with their version.")
+    if state["version"] != 2:
+        return (f"step 3 failed, and the stored version is {state['version']!r}: it should still be 2, "
+                "the version of the last step that went through.")
+    if raised is None:
+        return ("step 3 failed (order ORD-0000001 says 'lost', which its CHECK refuses), but apply_steps went on "
+                "as if all was well: let the error through (no try/except around it), so whoever runs the "
+                "migration learns it stopped at version 2.")
+    return None
+
+
+def check_apply_steps(apply_steps) -> Verdict:
+    """Exercise 2: apply_steps(engine, steps) runs each step with run_step in a transaction of its own."""
+    if not callable(apply_steps):
+        return Verdict(False, f"`apply_steps` should be a function apply_steps(engine, steps); it is "
+                              f"{type(apply_steps).__name__}.")
+    problem = _after_four_steps_problem(apply_steps) or _failing_step_problem(apply_steps)
+    if problem:
+        return Verdict(False, problem)
+    return Verdict(True, "each step is committed with its version, or rolled back whole: a failure in step 3 "
+                         "leaves the database at version 2, and says so.")
