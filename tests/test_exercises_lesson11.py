@@ -1,12 +1,12 @@
 import pytest
 import sqlalchemy as sa
-from alembic import op
+from alembic import command, op
 
-from coursekit.exercises.lesson11 import check_currency_revision, check_rename_revision
+from coursekit.exercises.lesson11 import check_bare_status_column, check_currency_revision
 from tests.conftest import REPO
 from tests.test_exercises import solutions
 
-LESSON_07 = REPO / "notebooks" / "11-versioned-migrations-with-alembic.ipynb"
+LESSON_11 = REPO / "notebooks" / "11-versioned-migrations-with-alembic.ipynb"
 
 
 def revision(code):
@@ -15,10 +15,12 @@ def revision(code):
     return namespace["upgrade"], namespace["downgrade"]
 
 
-def test_lesson_07_solutions_pass_their_checks():
-    first, second = solutions(LESSON_07)
+def test_lesson_11_solutions_pass_their_checks():
+    first, second = solutions(LESSON_11)
     assert check_currency_revision(*revision(first)).ok
-    assert check_rename_revision(*revision(second)).ok
+    namespace = {"command": command}
+    exec(second, namespace)
+    assert check_bare_status_column(namespace["to_bare_status"]).ok
 
 
 def nothing():
@@ -68,43 +70,40 @@ def test_wrong_currency_revisions_get_a_hint(upgrade, downgrade, hint):
     assert not result.ok and hint in result.message, result.message
 
 
-def rename(old, new):
-    def run():
-        with op.batch_alter_table("orders") as batch_op:
-            batch_op.alter_column(old, new_column_name=new)
-    return run
+def moves(*steps):
+    """A learner's to_bare_status that runs these (command, target) steps in order."""
+    def to_bare_status(run_alembic):
+        for action, target in steps:
+            run_alembic(action, target)
+    return to_bare_status
 
 
-def add_and_drop(new, old):
-    def run():
-        op.add_column("orders", sa.Column(new, sa.REAL(), nullable=True))
-        op.drop_column("orders", old)
-    return run
-
-
-def add_total():
-    op.add_column("orders", sa.Column("total", sa.REAL(), nullable=True))
-
-
-def rename_and_double():
-    rename("amount", "total")()
-    op.execute("UPDATE orders SET total = total * 2")
+def deletes_an_order_on_the_way(run_alembic):
+    run_alembic(command.upgrade, "0002")
+    run_alembic(command.downgrade, "0002")
+    run_alembic(lambda config: config.attributes["connection"].exec_driver_sql(
+        "DELETE FROM orders WHERE rowid = (SELECT min(rowid) FROM orders)"))
 
 
 @pytest.mark.parametrize(
-    "upgrade, downgrade, hint",
+    "answer, hint",
     [
-        (None, None, "define a function"),
-        (nothing, rename("total", "amount"), "no column `total`"),
-        (add_total, rename("total", "amount"), "`amount` is still there"),
-        (add_and_drop("total", "amount"), add_and_drop("amount", "total"), "drop + add loses them"),
-        (rename_and_double, rename("total", "amount"), "not the old amounts"),
-        (rename("amount", "total"), nothing, "rename total back to amount"),
-        (rename("amount", "total"), add_and_drop("amount", "total"), "rename total back to amount"),
-        (rename("amount", "total"), rename("nothing", "amount"), "looked for a column 'nothing'"),
-        (rename("price", "total"), rename("total", "amount"), "your upgrade() failed"),
+        (None, "define a function `to_bare_status(run_alembic)`"),
+        (moves((command.downgrade, "-3")), "A relative target counts from where the database is"),
+        (moves((command.downgrade, "0002")), "At 0001, revision 0002 is above: downgrade only goes down"),
+        (moves((command.upgrade, "0002")), "from head, your function left the database at 0005, not 0002. Nothing "
+                                           "moved it down"),
+        (moves(), "left the database at 0005, not 0002"),
+        (moves((command.downgrade, "base"), (command.upgrade, "0002")), "going through base"),
+        (deletes_an_order_on_the_way, "its orders changed (199 orders, 200 before)"),
+        (moves((command.upgrade, "0001"), (command.downgrade, "0001")), "left the database at 0001, not 0002"),
     ],
 )
-def test_wrong_renames_get_a_hint(upgrade, downgrade, hint):
-    result = check_rename_revision(upgrade, downgrade)
+def test_wrong_moves_to_0002_get_a_hint(answer, hint):
+    result = check_bare_status_column(answer)
     assert not result.ok and hint in result.message, result.message
+
+
+def test_the_refusal_points_at_the_learners_call_not_at_env_py():
+    result = check_bare_status_column(moves((command.downgrade, "-3")))
+    assert "env.py" not in result.message and "test_exercises_lesson11.py" in result.message, result.message
