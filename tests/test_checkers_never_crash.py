@@ -14,7 +14,7 @@ import sqlite3
 
 import pandas as pd
 import pytest
-from alembic import op
+from alembic import command, op
 from sqlalchemy import REAL, Column, MetaData, String, Table, Text, text
 
 import coursekit.exercises
@@ -29,6 +29,7 @@ from coursekit.exercises import (
     lesson09,
     lesson10,
     lesson11,
+    lesson12,
     lesson13,
     lesson14,
     lesson15,
@@ -40,6 +41,7 @@ from tests import test_exercises_lesson08 as answers08
 from tests import test_exercises_lesson09 as answers06
 from tests import test_exercises_lesson10 as answers10
 from tests import test_exercises_lesson11 as answers11
+from tests import test_exercises_lesson12 as answers12
 from tests import test_exercises_lesson13 as answers13
 
 NOT_MINE = {"lesson02", "lesson03"}  # their checks have their own tables in tests/test_exercises_lesson02.py and 03
@@ -332,6 +334,8 @@ def drops_orders_in_revision():
 
 CURRENCY_HINTS = ["server_default", "op.add_column", "op.drop_column"]
 RENAME_HINTS = ["batch_alter_table", "drop + add", "looked for a column"]
+TARGET_HINTS = ["relative target", "downgrade only goes down", "never goes down", "going through base"]
+AMOUNT_CHECK_HINTS = ["batch mode", "naming convention", "op.f("]
 LESSON_07 = [
     *unrelated(lesson11.check_currency_revision, "revision", CURRENCY_HINTS,
                place=lambda function: (function, answers11.drop_currency)),
@@ -341,21 +345,40 @@ LESSON_07 = [
         ["Cannot add a NOT NULL column with default value NULL", "needs a server_default"]),
     row(lesson11.check_currency_revision, (drops_orders_in_revision, answers11.drop_currency),
         ["there is no table `orders`"]),
-    *unrelated(lesson11.check_rename_revision, "revision", RENAME_HINTS,
-               place=lambda function: (function, answers11.rename("total", "amount"))),
-    *unrelated(lesson11.check_rename_revision, "revision", RENAME_HINTS,
-               place=lambda function: (answers11.rename("amount", "total"), function)),
-    row(lesson11.check_rename_revision, (answers11.rename("price", "total"), answers11.rename("total", "amount")),
+    *unrelated(lesson11.check_bare_status_column, "plain", TARGET_HINTS),
+    row(lesson11.check_bare_status_column, answers11.moves((command.downgrade, "-3")),
+        ["Relative revision -3 didn't produce 3 migrations", "name the revision, 0002"], ["downgrade only goes down"]),
+    row(lesson11.check_bare_status_column, answers11.moves((command.upgrade, "0002")),
+        ["left the database at 0005", "an upgrade never goes down"], ["relative target"]),
+    row(lesson11.check_bare_status_column, answers11.moves((command.downgrade, "base"), (command.upgrade, "0002")),
+        ["has no orders (it had 200)", "a downgrade restores the schema, not the data"], ["relative target"]),
+    # lesson 12's checks
+    *unrelated(lesson12.check_rename_revision, "revision", RENAME_HINTS,
+               place=lambda function: (function, answers12.rename("total", "amount"))),
+    *unrelated(lesson12.check_rename_revision, "revision", RENAME_HINTS,
+               place=lambda function: (answers12.rename("amount", "total"), function)),
+    row(lesson12.check_rename_revision, (answers12.rename("price", "total"), answers12.rename("total", "amount")),
         ["KeyError: 'price'", "looked for a column 'price'"], ["drop + add"]),
-    row(lesson11.check_rename_revision, (answers11.rename_and_double, answers11.rename("total", "amount")),
+    row(lesson12.check_rename_revision, (answers12.rename_and_double, answers12.rename("total", "amount")),
         ["keeps every value as it was"], ["drop + add"]),
-    row(lesson11.check_rename_revision, (answers11.add_and_drop("total", "amount"),
-                                         answers11.add_and_drop("amount", "total")), ["drop + add loses them"]),
-    row(lesson11.check_rename_revision, (answers11.rename("amount", "total"), answers11.nothing),
+    row(lesson12.check_rename_revision, (answers12.add_and_drop("total", "amount"),
+                                         answers12.add_and_drop("amount", "total")), ["drop + add loses them"]),
+    row(lesson12.check_rename_revision, (answers12.rename("amount", "total"), answers12.nothing),
         ["after your downgrade orders has columns", "'total'"], ["drop + add"], name="downgrade does nothing"),
-    row(lesson11.check_rename_revision,
-        (answers11.rename("amount", "total"), answers11.add_and_drop("amount", "total")),
+    row(lesson12.check_rename_revision,
+        (answers12.rename("amount", "total"), answers12.add_and_drop("amount", "total")),
         ["after your downgrade every amount is NULL", "drop + add loses them"], name="downgrade adds and drops"),
+    *unrelated(lesson12.check_amount_check_revision, "revision", AMOUNT_CHECK_HINTS,
+               place=lambda function: (function, answers12.drop_check("amount_not_negative"))),
+    *unrelated(lesson12.check_amount_check_revision, "revision", AMOUNT_CHECK_HINTS,
+               place=lambda function: (answers12.add_check("amount_not_negative"), function)),
+    row(lesson12.check_amount_check_revision, (answers12.add_check_without_batch, answers12.drop_check_without_batch),
+        ["No support for ALTER of constraints in SQLite dialect", "only in batch mode"], ["naming convention"]),
+    row(lesson12.check_amount_check_revision, (answers12.add_check(None), answers12.nothing),
+        ["requires that constraint is explicitly named", "give the constraint one"], ["batch mode"]),
+    row(lesson12.check_amount_check_revision,
+        (answers12.add_check("amount_not_negative"), answers12.drop_check("ck_orders_amount_not_negative")),
+        ["No such constraint: 'ck_orders_ck_orders_amount_not_negative'", "op.f("], ["batch mode"]),
 ]
 
 
