@@ -47,7 +47,7 @@ NO_DATABASE = (
 )
 NO_DIALECT = (
     "--sql writes SQL for one kind of database, and none is named: set DATABASE_URL to say which, e.g.\n"
-    "  DATABASE_URL=sqlite:// alembic -c migrations/alembic.ini upgrade head --sql   (SQLite, as lesson 11 shows)\n"
+    "  DATABASE_URL=sqlite:// alembic -c migrations/alembic.ini upgrade head --sql   (SQLite, as lesson 12 shows)\n"
     "  DATABASE_URL=postgresql+psycopg:// alembic -c migrations/alembic.ini upgrade head --sql   (PostgreSQL)\n"
     "With --sql nothing is connected, so the URL needs no file, server or password."
 )
