@@ -90,7 +90,7 @@ def test_after_fixing_the_data_the_same_command_succeeds(shop_at_0003):
 
 
 def test_a_config_naming_the_file_runs_as_the_command_line_does(shop_at_0003):
-    """Lesson 11 upgrades a file from Python with `alembic_config(url=...)`: env.py's own engine, one transaction."""
+    """Lesson 12 upgrades a file from Python with `alembic_config(url=...)`: env.py's own engine, one transaction."""
     url, engine = shop_at_0003
     before = snapshot(engine), sorted(inspect(engine).get_table_names())
 
@@ -125,7 +125,7 @@ def test_the_offline_sqlite_script_is_one_transaction():
 
 
 def test_the_script_written_from_a_passed_connection_is_one_transaction_too():
-    """Lesson 11 writes its offline SQL in Python: through a Config holding the notebook's own connection."""
+    """Lesson 12 writes its offline SQL in Python: through a Config holding the notebook's own connection."""
     engine = create_engine("sqlite://")
     with engine.connect() as conn:
         config = alembic_config(conn)
