@@ -1,4 +1,4 @@
-"""Drive lesson 02 in JupyterLab in a real Chromium: start a server, Run All Cells, click the stepper.
+"""Drive lesson 03 (the stepper) in JupyterLab in a real Chromium: start a server, Run All Cells, click the stepper.
 
 Shared by the browser test and the Binder replay test, which start JupyterLab in different ways.
 """
@@ -17,7 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-LESSON_02 = "02-migration-steps-up-and-down.ipynb"
+STEPPER_LESSON = "03-up-and-down-with-the-stepper.ipynb"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,7 +94,8 @@ def shown_version(page) -> int:
     return version
 
 
-def kernel_value(base_url: str, token: str, expression: str, timeout: float = 30, notebook: str = LESSON_02) -> str:
+def kernel_value(base_url: str, token: str, expression: str, timeout: float = 30,
+                 notebook: str = STEPPER_LESSON) -> str:
     """``expression`` evaluated in ``notebook``'s kernel, as text: read straight from the kernel, not from the page.
 
     A silent execute request with a user expression, over a second websocket to the kernel: it runs no cell,
@@ -229,8 +230,8 @@ def wait_for_kernel(page, base_url: str, token: str, seconds: float = 90) -> Non
     raise TimeoutError(f"no idle kernel for the notebook after {seconds} s")
 
 
-def drive_lesson_02(base_url: str, token: str, chromium: str, artifacts: Path, folder: str = "") -> list[str]:
-    """Open lesson 02 (in ``folder`` under the server's root), Run All Cells, click through the stepper.
+def drive_stepper_lesson(base_url: str, token: str, chromium: str, artifacts: Path, folder: str = "") -> list[str]:
+    """Open lesson 03 (in ``folder`` under the server's root), Run All Cells, click through the stepper.
 
     Returns what was checked."""
     from playwright.sync_api import sync_playwright
@@ -241,7 +242,7 @@ def drive_lesson_02(base_url: str, token: str, chromium: str, artifacts: Path, f
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         try:
-            page.goto(f"{base_url}/lab/tree/{folder}{LESSON_02}?token={token}", timeout=90_000)
+            page.goto(f"{base_url}/lab/tree/{folder}{STEPPER_LESSON}?token={token}", timeout=90_000)
             page.locator(".jp-Notebook").first.wait_for(timeout=90_000)
             wait_for_kernel(page, base_url, token)
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()

@@ -1,4 +1,4 @@
-"""Lessons 01 and 02, the migration engine and the stepper against a real PostgreSQL server.
+"""Lessons 01 to 03, the migration engine and the stepper against a real PostgreSQL server.
 
 Each test works in a schema of its own, dropped afterwards, on two servers: the course's own (embedded, always
 there, so these never skip) and your own, where one answers (tests.servers.own_postgres_url: the POSTGRES_URL
@@ -100,7 +100,8 @@ def test_the_stepper_on_postgresql(schema_url):
     engine.dispose()
 
 
-@pytest.mark.parametrize("lesson", ["01-add-a-status-column.ipynb", "02-migration-steps-up-and-down.ipynb"])
+@pytest.mark.parametrize("lesson", ["01-add-a-status-column.ipynb", "02-migration-steps-in-one-transaction.ipynb",
+                                    "03-up-and-down-with-the-stepper.ipynb"])
 def test_lesson_runs_unchanged_on_postgresql(schema_url, lesson, monkeypatch):
     """Every cell runs and every assertion in it holds; outputs differ from SQLite's (types, defaults)."""
     monkeypatch.setenv("DATABASE_URL", schema_url)
