@@ -1,4 +1,4 @@
-"""Binder's recipe, replayed: what repo2docker would build from binder/, then lesson 02 in a browser on it,
+"""Binder's recipe, replayed: what repo2docker would build from binder/, then lesson 03 in a browser on it,
 and lessons 15 and 16 on the course's own PostgreSQL server.
 
 No Docker engine is needed: a fresh clone of the committed repository, a fresh venv with the Python
@@ -25,9 +25,9 @@ import pytest
 
 from coursekit.pgserver import running_pid
 from tests.browser import (
-    LESSON_02,
+    STEPPER_LESSON,
     copy_without_outputs,
-    drive_lesson_02,
+    drive_stepper_lesson,
     find_chromium,
     free_port,
     isolated_jupyter_env,
@@ -81,7 +81,7 @@ def test_binder_recipe_builds_and_serves_the_lessons(tmp_path):
     where = run([str(bin_dir / "python"), "-c", "import coursekit; print(coursekit.__file__)"], cwd=tmp_path, env=env)
     assert where.stdout.strip().startswith(str(clone)), where.stdout
 
-    copy_without_outputs(clone / "notebooks" / LESSON_02, clone / "notebooks" / LESSON_02)
+    copy_without_outputs(clone / "notebooks" / STEPPER_LESSON, clone / "notebooks" / STEPPER_LESSON)
     port, token = free_port(), secrets.token_hex(16)
     command = lab_command([str(bin_dir / "jupyter")], clone, port, token)
     if (clone / "binder" / "start").exists():
@@ -92,7 +92,7 @@ def test_binder_recipe_builds_and_serves_the_lessons(tmp_path):
         lesson_path = badge_urlpath().removeprefix("lab/tree/")
         with urllib.request.urlopen(f"{url}/api/contents/{lesson_path}?token={token}&content=0", timeout=30) as r:
             assert r.status == 200, f"{lesson_path} exists on the Binder server"
-        checked = drive_lesson_02(url, token, chromium, REPO / "test-artifacts" / "binder", folder="notebooks/")
+        checked = drive_stepper_lesson(url, token, chromium, REPO / "test-artifacts" / "binder", folder="notebooks/")
     assert len(checked) == 6, checked
     run_lesson_15(clone, bin_dir, {name: value for name, value in env.items()
                                    if name not in ("POSTGRES_URL", "COURSE_PGDATA")})
