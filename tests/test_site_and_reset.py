@@ -89,7 +89,7 @@ def test_make_reset_restores_notebooks_and_keeps_the_edits(tmp_path):
 
 def test_make_reset_brings_back_deleted_and_staged_notebooks_and_leaves_new_ones(tmp_path):
     clone = clone_of_the_course(tmp_path)
-    deleted = clone / "notebooks" / "02-migration-steps-up-and-down.ipynb"
+    deleted = clone / "notebooks" / "02-migration-steps-in-one-transaction.ipynb"
     staged = clone / "notebooks" / "01-add-a-status-column.ipynb"
     committed = {path: path.read_text() for path in (deleted, staged)}
     deleted.unlink()
@@ -98,7 +98,7 @@ def test_make_reset_brings_back_deleted_and_staged_notebooks_and_leaves_new_ones
     new = clone / "notebooks" / "99-my-notes.ipynb"
     new.write_text("{}")
     output = make_reset(clone)
-    assert "02-migration-steps-up-and-down.ipynb" in output and "01-add-a-status-column.ipynb" in output
+    assert "02-migration-steps-in-one-transaction.ipynb" in output and "01-add-a-status-column.ipynb" in output
     assert {path: path.read_text() for path in committed} == committed
     assert new.read_text() == "{}", "a learner's new notebook is left alone"
 
