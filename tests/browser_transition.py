@@ -1,7 +1,7 @@
 """Drive the transition stepper (lesson 08) in JupyterLab in a real Chromium: a whole transition, both panels read.
 
 Uses tests/browser.py's server and kernel helpers. ``drive_transition`` opens a notebook that shows a
-TransitionStepper on lesson 07's shop (lesson 08's cells: RENAME_STEPS, a Transition of V1 and V2 with v1 deployed), runs
+TransitionStepper on lesson 07's shop (lesson 08's cells: RENAME_STEPS, a Transition of V1 and V2, v1 deployed), runs
 all its cells and clicks: deploy v2 (refused), expand, migrate, deploy v2, an order from each version, contract
 (refused: v1's query named), retire v1, contract. It asserts what both panels read after each click.
 """
