@@ -1,10 +1,13 @@
+import ast
+
+import nbformat
 import pytest
 
 from coursekit.dataset import COLUMNS
 from coursekit.exercises.lesson10 import check_lost_by_restore, check_repair_amounts
 from tests.conftest import REPO
 from tests.test_exercises import solutions
-from tests.test_exercises_lesson09 import lesson_namespace
+from tests.test_exercises_lesson09 import LESSON_09, lesson_namespace
 
 LESSON_10 = REPO / "notebooks" / "10-when-a-migration-succeeds-and-is-wrong.ipynb"
 
@@ -106,3 +109,22 @@ def drops_the_table(snapshot, engine):
 def test_wrong_repairs_get_a_hint(answer, hint):
     result = check_repair_amounts(answer)
     assert not result.ok and hint in result.message, result.message
+
+
+def lesson_functions(path):
+    """A lesson's function definitions by name, docstrings left out, as ast dumps."""
+    functions = {}
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or cell.source.startswith("%"):
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.FunctionDef):
+                if ast.get_docstring(node) is not None:
+                    node.body = node.body[1:]
+                functions[node.name] = ast.dump(node)
+    return functions
+
+
+@pytest.mark.parametrize("name", ["build_shop", "state", "backup", "run_steps"])
+def test_lesson_10s_set_up_brings_lesson_09s_functions_unchanged(name):
+    assert lesson_functions(LESSON_10)[name] == lesson_functions(LESSON_09)[name]
