@@ -1,4 +1,4 @@
-"""The transition stepper: lesson 02's stepper with two versions of the shop live beside the steps (thin widgets).
+"""The transition stepper: lesson 03's stepper with two versions of the shop live beside the steps (thin widgets).
 
 Everything it decides is :class:`coursekit.transition.Transition`'s: which moves are refused, what each version
 reads, the compatibility matrix, the sync code in place. This module only lays it out and forwards clicks. From
