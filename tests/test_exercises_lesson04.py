@@ -1,10 +1,12 @@
 """Lesson 04's exercises: the solutions pass their checks, and the wrong answers a learner gives get a fitting hint."""
 
+import re
 import sqlite3
 
+import nbformat
 import pytest
 
-from coursekit.exercises.lesson04 import check_alter_abilities, check_channel_column, directly_possible
+from coursekit.exercises.lesson04 import STATEMENTS, check_alter_abilities, check_channel_column, directly_possible
 from tests.conftest import REPO
 from tests.test_exercises import solutions
 
@@ -56,3 +58,18 @@ ALLOWED = "CHECK (channel IN ('web', 'shop', 'phone'))"
 def test_channel_answers(answer, hint):
     result = check_channel_column(answer)
     assert not result.ok and hint in result.message, result.message
+
+
+def task_items(notebook, heading):
+    """The lettered items of the exercise task under ``heading``: {letter: first `code` in the item}."""
+    task = next(cell.source for cell in nbformat.read(notebook, as_version=4).cells
+                if cell.cell_type == "markdown" and heading in cell.source)
+    return dict(re.findall(r"^- ([a-z])\. .*?`([^`]+)`", task, flags=re.M))
+
+
+def test_the_task_lists_the_statements_the_check_tries():
+    # the task was lost once (the answer cell stood alone); the check's letters must be the ones the learner reads
+    items = task_items(LESSON_04, "### Exercise 1")
+    assert set(items) == set(STATEMENTS)
+    for letter, fragment in items.items():
+        assert fragment in STATEMENTS[letter], (letter, fragment)

@@ -2,9 +2,10 @@
 
 import pytest
 
-from coursekit.exercises.lesson05 import check_items_rebuild, check_rebuild_order
+from coursekit.exercises.lesson05 import REBUILD_STEPS, check_items_rebuild, check_rebuild_order
 from tests.conftest import REPO
 from tests.test_exercises import solutions
+from tests.test_exercises_lesson04 import task_items
 
 LESSON_05 = REPO / "notebooks" / "05-sqlite-table-rebuild.ipynb"
 BY_THE_BOOK = list("iehbgdjfac")
@@ -124,3 +125,10 @@ def loses_the_reference(conn):
 def test_wrong_rebuilds_get_a_hint(answer, hint):
     result = check_items_rebuild(answer)
     assert not result.ok and hint in result.message, result.message
+
+
+def test_the_task_lists_the_steps_the_check_runs():
+    items = task_items(LESSON_05, "### Exercise 1")
+    assert set(items) == set(REBUILD_STEPS)
+    for letter, fragment in items.items():
+        assert fragment.replace(" (…)", "") in REBUILD_STEPS[letter], (letter, fragment)
