@@ -1,10 +1,16 @@
 """The transition stepper's UI-free layer: steps that are functions, rehearsals, the compatibility rule, deploys."""
 
+import ast
+import inspect as python_inspect
+
+import nbformat
 import pytest
 from sqlalchemy import inspect, text
 
 from coursekit.migrations import MigrationError, Migrator, Step
 from coursekit.transition import NOBODY, ShopVersion, Transition, check, sync_code
+from tests import transition_shop
+from tests.conftest import REPO
 from tests.transition_shop import (
     ORIGINAL_AMOUNTS,
     RENAME_STEPS,
@@ -224,3 +230,44 @@ def test_a_broken_compatibility_check_refuses_every_move_and_says_what_broke():
     with pytest.raises(MigrationError, match=r"The compatibility check broken_rule\(conn, apps\) failed: KeyError"):
         transition.go_to(1)
     assert transition.migrator.current() == 0, "nothing moved"
+
+
+# --- the tests' shop is the lessons' shop -----------------------------------------------------------------------------
+
+SHARED = ("place_order_v1", "read_order_v1", "update_amount_v1", "place_order_v2", "read_order_v2", "update_amount_v2",
+          "WRITES", "UNTOUCHED", "ORIGINAL_AMOUNTS", "attempt", "EXPANDED_ORDERS", "OLD_COLUMNS", "expand_table",
+          "insert_trigger", "update_trigger", "sync_triggers", "expand", "SYNC_TRIGGER_NAMES", "contract")
+
+
+def definitions(sources):
+    """Each top-level function or assignment in ``sources`` by name, as an AST dump without docstrings."""
+    found = {}
+    for source in sources:
+        for node in ast.parse("\n".join(line for line in source.splitlines() if not line.startswith("%"))).body:
+            if isinstance(node, ast.FunctionDef):
+                if ast.get_docstring(node) is not None:
+                    node.body = node.body[1:]
+                found[node.name] = ast.dump(node)
+            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                found[node.targets[0].id] = ast.dump(node.value)
+    return found
+
+
+def lesson_code(name):
+    notebook = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("lesson, not_yet", [("07-expand-migrate-contract.ipynb", {"SYNC_TRIGGER_NAMES", "contract"}),
+                                              ("08-contract-and-the-transition-live.ipynb", set())])
+def test_the_tests_shop_has_the_lessons_own_functions(lesson, not_yet):
+    ours = definitions([python_inspect.getsource(transition_shop)])
+    theirs = definitions(lesson_code(lesson))
+    assert set(SHARED) - set(theirs) == not_yet  # the contract comes in lesson 08
+    assert [name for name in SHARED if name in theirs and ours[name] != theirs[name]] == []
+
+
+def test_lesson_08s_compatibility_on_is_the_tests_rule():
+    ours = definitions([python_inspect.getsource(transition_shop)])
+    lesson_08 = definitions(lesson_code("08-contract-and-the-transition-live.ipynb"))
+    assert lesson_08["compatibility_on"] == ours["compatibility_on"]

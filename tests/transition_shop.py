@@ -1,7 +1,8 @@
-"""Lesson 07's shop, written the way the lesson's cells write it, for the transition stepper's tests and benchmark.
+"""Lesson 07's shop, written the way the lessons' cells write it, for the transition stepper's tests and benchmark.
 
-The functions are the lesson's (notebooks/07-expand-migrate-contract.ipynb: place_order_v1 ... contract); the steps
-and downgrades are the ones the lesson is to add for the stepper (see coursekit/transition.py).
+The functions are lesson 07's (notebooks/07-expand-migrate-contract.ipynb: place_order_v1 ... expand), and lesson
+08's (its set-up repeats them and adds compatibility_on, contract and RENAME_STEPS); tests/test_transition.py checks
+that each is the same code as in both notebooks. RENAME_STEPS here also says what each undo cannot restore.
 """
 
 import pandas as pd
@@ -86,13 +87,9 @@ def compatibility(engine, apps):
     return frame
 
 EXPANDED_ORDERS = """CREATE TABLE orders_new (
-    order_id TEXT PRIMARY KEY,
-    customer_id TEXT NOT NULL,
-    country TEXT NOT NULL,
-    ordered_at TEXT NOT NULL,
-    amount REAL,
-    shipped_at TEXT,
-    refunded_at TEXT,
+    order_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, country TEXT NOT NULL, ordered_at TEXT NOT NULL,
+    amount REAL,  -- loosened: no NOT NULL any more
+    shipped_at TEXT, refunded_at TEXT,
     total_eur REAL
 )"""
 OLD_COLUMNS = "order_id, customer_id, country, ordered_at, amount, shipped_at, refunded_at"
