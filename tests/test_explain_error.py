@@ -149,3 +149,19 @@ def test_a_connection_that_fails_is_not_called_a_refused_statement():
     except Exception as error:
         message = explain_error(error)
     assert message.startswith("the database said: connection failed:") and "refused the SQL" not in message
+
+
+def test_an_error_raised_in_the_courses_alembic_environment_is_not_placed_in_the_learners_code():
+    from alembic import command
+
+    from coursekit.alembic_setup import alembic_config
+
+    engine = create_engine("sqlite://")
+    try:
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0003")  # from base: Alembic refuses the target
+    except Exception as error:
+        message = explain_error(error)
+    else:
+        pytest.fail("downgrading an empty database to 0003 should fail")
+    assert "env.py" not in message and "line" in message and "test_explain_error.py" in message, message

@@ -41,11 +41,13 @@ def first_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
 
 
-# Code that is not the learner's: this package, the standard library and installed packages.
+# Code that is not the learner's: this package, the course's own Alembic environment (migrations/: env.py and the
+# revisions the lessons run), the standard library and installed packages.
 _NOT_LEARNER_CODE = tuple(
     str(Path(folder).resolve())
     for folder in {
         Path(__file__).resolve().parent.parent,
+        Path(__file__).resolve().parent.parent.parent / "migrations",
         *(sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")),
     }
 )
