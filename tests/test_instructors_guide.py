@@ -57,3 +57,12 @@ def test_binder_link_is_the_readmes():
 def test_reset_site_and_offline_install_are_explained():
     for command in ("make reset", "make site", "pip download", "--no-index --find-links wheelhouse"):
         assert command in GUIDE, command
+
+
+@pytest.mark.parametrize("heading", ["**90 minutes**", "**Half day**"])
+def test_an_agenda_gives_each_lesson_its_own_time(heading):
+    stated = {lesson.path.name[:2]: int(lesson.facts["Time"].split()[0]) for lesson in lessons()}
+    for _, what, length in table_after(heading):
+        number = re.match(r"Lesson (\d\d) · ", what)
+        if number:
+            assert minutes(length) == stated[number[1]], f"{what}: the lesson states {stated[number[1]]} min"
