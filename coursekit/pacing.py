@@ -32,6 +32,7 @@ LONGEST_LESSON_MINUTES = 45
 MAX_CELL_LINES = 15  # a code cell's lines, a cell magic's own line (%%writefile) not counted; folded set-up excepted
 
 _SOLUTION = re.compile(r"<details>.*?</details>", re.DOTALL)
+_NOT_READ = re.compile(r"\]\([^)]*\)|<[^>]+>")  # a link's address and HTML tags are not read as words
 _WORD = re.compile(r"[\w'’-]+")
 
 
@@ -77,7 +78,7 @@ def lesson_load(path: Path) -> LessonLoad:
     prose = [cell.source for cell in cells if cell.cell_type == "markdown"]
     code = [cell for cell in cells if cell.cell_type == "code" and cell.source.strip()]
     return LessonLoad(
-        words=sum(len(_WORD.findall(_SOLUTION.sub(" ", text))) for text in prose),
+        words=sum(len(_WORD.findall(_NOT_READ.sub(" ", _SOLUTION.sub(" ", text)))) for text in prose),
         code_cells=sum(not is_run_only(cell) for cell in code),
         folded_cells=sum(is_run_only(cell) for cell in code),
         exercises=sum(text.count("<summary>Solution") for text in prose),
