@@ -1,0 +1,641 @@
+"""The capstone's grader: a learner's chain of Alembic revisions checked the way a careful reviewer would.
+
+The task: the shop stores money as ``amount REAL``; move it to ``amount_cents INTEGER NOT NULL CHECK (amount_cents >
+0)`` by expand → migrate → contract, while shop v1 (writes ``amount``) and shop v2 (writes ``amount_cents``) both run.
+:func:`grade` takes the learner's folder of revisions and returns a :class:`Scorecard`, a line per check:
+
+- **structure**: the files load, one head, every revision has a downgrade, base → head → base gives the schema back;
+- **goal**: at the head, ``amount`` is gone and ``amount_cents`` is an INTEGER that refuses NULL and 0;
+- **data**: from the course's 1,000 orders, none lost, every ``amount_cents`` equal to the amount to the cent, and the
+  sums per customer equal before and after;
+- **compatibility**: at every revision, the deployed shops (v1, v2 once the schema lets both run, v1 retired only
+  once v2 runs) write, read, and read each other's writes;
+- **postgres**: the chain runs on the course's PostgreSQL under a ``lock_timeout`` while shop sessions write, and no
+  shop write fails.
+
+The learner's files are copied to a scratch folder and every check builds its own database there, so nothing of the
+learner's is changed. Each check runs in a child process with a time limit: an endless loop in a revision is stopped
+and named (its file and line), and the grader goes on. A check that needs the chain to upgrade is not run when the
+structure check found that it cannot.
+"""
+
+from __future__ import annotations
+
+import ast
+import multiprocessing
+import re
+import shutil
+import signal
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import NamedTuple
+
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, inspect, text
+
+from coursekit.alembic_setup import MIGRATIONS_DIR
+from coursekit.dataset import insert_orders, read_orders_csv
+from coursekit.db import make_engine
+from coursekit.exercises import explain_error
+from coursekit.migrations import enable_transactional_ddl
+from coursekit.order_steps import CREATE_ORDERS
+from coursekit.schema import rules_frame, schema_frame
+
+REFERENCE = Path(__file__).resolve().parent / "capstone_reference"
+TIME_LIMIT = 20.0  # seconds a check may take; the reference's slowest takes about 2
+CHECKS = ("structure", "goal", "data", "compatibility", "postgres")
+PASS, FAIL, NOT_RUN = "pass", "fail", "not run"
+MARKS = {PASS: "✅", FAIL: "❌", NOT_RUN: "⏸"}
+
+
+# --- the task's given code: the two versions of the money shop ------------------------------------------------------
+
+def place_order_v1(conn, order_id, amount):
+    conn.execute(text("INSERT INTO orders (order_id, customer_id, country, ordered_at, amount) "
+                      "VALUES (:order_id, 'C-000001', 'DE', '2025-12-31', :amount)"),
+                 {"order_id": order_id, "amount": amount})
+
+
+def read_order_v1(conn, order_id):
+    return conn.execute(text("SELECT amount FROM orders WHERE order_id = :order_id"),
+                        {"order_id": order_id}).scalar_one()
+
+
+def update_amount_v1(conn, order_id, amount):
+    conn.execute(text("UPDATE orders SET amount = :amount WHERE order_id = :order_id"),
+                 {"order_id": order_id, "amount": amount})
+
+
+def place_order_v2(conn, order_id, amount_cents):
+    conn.execute(text("INSERT INTO orders (order_id, customer_id, country, ordered_at, amount_cents) "
+                      "VALUES (:order_id, 'C-000001', 'DE', '2025-12-31', :amount_cents)"),
+                 {"order_id": order_id, "amount_cents": amount_cents})
+
+
+def read_order_v2(conn, order_id):
+    return conn.execute(text("SELECT amount_cents FROM orders WHERE order_id = :order_id"),
+                        {"order_id": order_id}).scalar_one()
+
+
+def update_amount_v2(conn, order_id, amount_cents):
+    conn.execute(text("UPDATE orders SET amount_cents = :amount_cents WHERE order_id = :order_id"),
+                 {"order_id": order_id, "amount_cents": amount_cents})
+
+
+class MoneyShop(NamedTuple):
+    """One version of the shop; ``to_cents`` turns what it reads (euros for v1, cents for v2) into cents."""
+
+    name: str
+    place_order: Callable
+    read_order: Callable
+    update_amount: Callable
+    to_cents: Callable
+
+
+def euros_to_cents(value) -> int | None:
+    """Cents of a euro amount as written: 9.2 → 920. Via its shortest decimal form, so 9.2 (919.999… × 100) is 920;
+    PostgreSQL's REAL (float4) gives 9.19999980926513671875, rounded here as a reader would."""
+    return None if value is None else int((Decimal(repr(float(value))) * 100).quantize(Decimal(1), "ROUND_HALF_UP"))
+
+
+V1 = MoneyShop("v1", place_order_v1, read_order_v1, update_amount_v1, euros_to_cents)
+V2 = MoneyShop("v2", place_order_v2, read_order_v2, update_amount_v2, lambda cents: cents)
+SHOPS = {"v1": V1, "v2": V2}
+# What each version writes in the compatibility check: a new order, and a new amount for an old one (in its unit).
+WRITES = {"v1": ("NEW-BY-V1", 11.11, "ORD-0000001", 33.33), "v2": ("NEW-BY-V2", 2222, "ORD-0000002", 4444)}
+UNTOUCHED = "ORD-0000003"
+
+
+# --- the scorecard ---------------------------------------------------------------------------------------------------
+
+class Line(NamedTuple):
+    """One check's result: its name, pass / fail / not run, and what it found (for a failure: the cause)."""
+
+    check: str
+    status: str
+    hint: str
+
+    def __repr__(self) -> str:
+        return f"{MARKS[self.status]} {self.check}: {self.hint}"
+
+
+class Scorecard(NamedTuple):
+    """The grader's card: one :class:`Line` a check, in the order of :data:`CHECKS`; true when every check passes."""
+
+    lines: tuple[Line, ...]
+
+    def __bool__(self) -> bool:
+        return all(line.status == PASS for line in self.lines)
+
+    def __getitem__(self, check):
+        if isinstance(check, str):
+            return next(line for line in self.lines if line.check == check)
+        return self.lines[check]
+
+    def statuses(self) -> dict[str, str]:
+        return {line.check: line.status for line in self.lines}
+
+    def __repr__(self) -> str:
+        passed = sum(line.status == PASS for line in self.lines)
+        return "\n".join([f"Capstone scorecard: {passed} of {len(self.lines)} checks pass", *map(repr, self.lines)])
+
+
+class Stop(Exception):
+    """A check found a fault: its message is the scorecard's hint."""
+
+
+class TimeLimit(Exception):
+    """Raised in a check's process when its time is up, so the traceback shows where the learner's code was."""
+
+
+# --- copies, databases, revisions ------------------------------------------------------------------------------------
+
+def copy_of(folder: Path, into: Path) -> Path:
+    """The learner's revisions (``*.py``, no caches) copied into ``into``: the grader never writes to ``folder``."""
+    target = into / "versions"
+    target.mkdir()
+    for source in sorted(Path(folder).glob("*.py")):
+        shutil.copyfile(source, target / source.name)
+    return target
+
+
+def config_for(versions: Path, connection):
+    """Alembic settings: the course's env.py (it runs on ``connection``), the learner's revisions."""
+    from coursekit.alembic_setup import alembic_config
+
+    config = alembic_config(connection)
+    config.set_main_option("version_locations", str(versions))
+    return config
+
+
+def scripts(versions: Path) -> ScriptDirectory:
+    return ScriptDirectory(str(MIGRATIONS_DIR), version_locations=[str(versions)])
+
+
+def chain(versions: Path) -> list:
+    """The revisions from the first to the head (structure has made sure there is one line)."""
+    return list(reversed(list(scripts(versions).walk_revisions())))
+
+
+def named(script) -> str:
+    return f"{script.revision} ({Path(script.path).name})"
+
+
+def orders_database(url: str = "sqlite:///:memory:", schema: str | None = None):
+    """A database holding the course's 1,000 orders in the shop's first table (``amount REAL NOT NULL``)."""
+    engine = make_engine(url) if schema is None else create_engine(
+        url, connect_args={"options": f"-c search_path={schema}"})
+    engine = enable_transactional_ddl(engine) if engine.dialect.name == "sqlite" else engine
+    with engine.begin() as conn:
+        conn.execute(text(CREATE_ORDERS))
+        insert_orders(conn, read_orders_csv())
+    return engine
+
+
+def migrate(engine, versions: Path, action: str, target: str, script=None) -> None:
+    """``alembic upgrade`` / ``downgrade`` to ``target``; a failure becomes a :class:`Stop` naming the revision."""
+    try:
+        with engine.begin() as conn:
+            getattr(command, action)(config_for(versions, conn), target)
+    except TimeLimit:
+        raise
+    except Exception as error:  # the learner's code: say what broke and where, never a traceback
+        which = f"revision {named(script)}" if script is not None else f"{action} to {target}"
+        raise Stop(f"the {action} of {which} failed: {explain_error(error)}") from error
+
+
+def schema_of(engine) -> dict:
+    """What base → head → base must give back: the tables, the columns, the rules, the triggers and indexes.
+
+    Columns are compared by name, not position: a downgrade can only add a dropped column back at the end (on
+    PostgreSQL too), and queries name their columns."""
+    tables = sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
+    found = {"tables": tables}
+    if "orders" in tables:
+        found["columns"] = sorted(schema_frame(engine).to_dict("records"), key=lambda column: column["column"])
+        found["rules"] = rules_frame(engine).to_dict("records")
+        found["indexes"] = sorted(index["name"] for index in inspect(engine).get_indexes("orders"))
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                found["triggers"] = sorted(conn.execute(text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+    return found
+
+
+# --- structure ------------------------------------------------------------------------------------------------------
+
+def load_error(error: BaseException) -> str:
+    if isinstance(error, SyntaxError):
+        return (f"{Path(error.filename or '?').name}, line {error.lineno}: a syntax error ({error.msg}): "
+                f"`{(error.text or '').strip()}`. Fix that line, then grade again.")
+    return f"a revision file does not load: {explain_error(error)}"
+
+
+def empty_body(function: ast.FunctionDef) -> bool:
+    """Only ``pass`` or ``...`` (as Alembic's template writes it); a docstring saying why nothing is undone is fine."""
+    return all(isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and getattr(node.value, "value", 0) is ...)
+               for node in function.body)
+
+
+DROPS_ORDERS = re.compile(r"""drop_table\(\s*["']orders["']|DROP\s+TABLE\s+(IF\s+EXISTS\s+)?["']?orders\b""",
+                          re.IGNORECASE)
+
+
+def line_of_drop(script) -> str:
+    """"c003_x.py, line 12: " where the revision's file drops the table orders (empty if it does so another way)."""
+    lines = Path(script.path).read_text(encoding="utf-8").splitlines()
+    found = [number for number, line in enumerate(lines, 1) if DROPS_ORDERS.search(line)]
+    return f"{Path(script.path).name}, line {found[0]}: " if found else f"{Path(script.path).name}: "
+
+
+def missing_downgrade(script) -> str | None:
+    """Why ``script`` cannot be undone (no downgrade(), or one that does nothing), with the file and line; else None."""
+    tree = ast.parse(Path(script.path).read_text(encoding="utf-8"))
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    file = Path(script.path).name
+    if "downgrade" not in functions:
+        after = functions.get("upgrade")
+        line = after.end_lineno if after else len(Path(script.path).read_text(encoding="utf-8").splitlines())
+        return (f"{file}, line {line}: revision {script.revision} has no downgrade() (its upgrade() ends here). "
+                "Write one that undoes "
+                "upgrade(), so a failed deploy can be rolled back.")
+    if empty_body(functions["downgrade"]):
+        line = functions["downgrade"].body[0].lineno
+        return (f"{file}, line {line}: revision {script.revision}'s downgrade() does nothing (pass). Undo upgrade() "
+                "there, or, where nothing is to undo, say why in its docstring.")
+    return None
+
+
+def check_structure(versions: Path) -> Line:
+    try:
+        found = scripts(versions)
+        heads = found.get_heads()
+        everything = list(found.walk_revisions())
+    except TimeLimit:
+        raise
+    except Exception as error:  # noqa: BLE001 - a learner's file that does not load is a verdict
+        raise Stop(load_error(error)) from error
+    if not everything:
+        raise Stop("the folder has no revisions: create them with `alembic revision -m \"...\"`.")
+    if len(heads) != 1:
+        files = ", ".join(named(found.get_revision(head)) for head in sorted(heads))
+        raise Stop(f"{len(heads)} heads: {files}. Each revision's down_revision must be the one before it (one line "
+                   "from the first to the last), or join the heads with `alembic merge heads`.")
+    engine = orders_database()
+    before = schema_of(engine)
+    for script in chain(versions):
+        migrate(engine, versions, "upgrade", script.revision, script)
+        if not inspect(engine).has_table("orders"):
+            raise Stop(f"{line_of_drop(script)}revision {script.revision} drops the table orders: every order would "
+                       "be lost. Change the table in place (add, fill, drop columns), never drop it.")
+    undo = [reason for reason in map(missing_downgrade, chain(versions)) if reason]
+    if undo:
+        return Line("structure", FAIL, undo[0])
+    for script in reversed(chain(versions)):
+        migrate(engine, versions, "downgrade", script.down_revision or "base", script)
+    after = schema_of(engine)
+    if after != before:
+        changed = ", ".join(key for key in before if before.get(key) != after.get(key))
+        return Line("structure", FAIL, f"base → head → base does not give the schema back (its {changed} differ): "
+                                       "some downgrade() does not undo its upgrade() exactly.")
+    return Line("structure", PASS, f"{len(everything)} revisions in one line, each upgrades and downgrades, and "
+                                   "base → head → base gives the schema back")
+
+
+# --- goal -----------------------------------------------------------------------------------------------------------
+
+def refuses(engine, statement: str) -> bool:
+    """Whether the database refuses ``statement`` (tried in a transaction that is rolled back)."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            conn.execute(text(statement))
+            return False
+        except Exception:  # noqa: BLE001 - a refusal is the answer
+            return True
+        finally:
+            transaction.rollback()
+
+
+def check_goal(versions: Path) -> Line:
+    engine = orders_database()
+    migrate(engine, versions, "upgrade", "head")
+    columns = {column["name"]: column for column in inspect(engine).get_columns("orders")}
+    if "amount_cents" not in columns:
+        return Line("goal", FAIL, "at the head there is no column amount_cents: add it (expand) and keep it.")
+    if "amount" in columns:
+        return Line("goal", FAIL, "at the head the column amount is still there: contract, drop it, once shop v1 "
+                                  "is retired.")
+    if "INT" not in str(columns["amount_cents"]["type"]).upper():
+        return Line("goal", FAIL, f"amount_cents is {columns['amount_cents']['type']}, not INTEGER.")
+    insert = ("INSERT INTO orders (order_id, customer_id, country, ordered_at, amount_cents) "
+              "VALUES ('GOAL-1', 'C-000001', 'DE', '2025-12-31', {})")
+    if not refuses(engine, insert.format("NULL")):
+        return Line("goal", FAIL, "amount_cents accepts NULL at the head: make it NOT NULL (contract).")
+    if not refuses(engine, insert.format("0")):
+        return Line("goal", FAIL, "amount_cents accepts 0 at the head: add CHECK (amount_cents > 0) (contract).")
+    return Line("goal", PASS, "at the head, amount is gone and amount_cents is an INTEGER, NOT NULL, > 0")
+
+
+# --- data -----------------------------------------------------------------------------------------------------------
+
+def expected_cents() -> dict[str, tuple[str, int]]:
+    """Every order's customer and its amount in cents, exactly, from the data set (9.20 → 920)."""
+    return {order_id: (customer, euros_to_cents(amount)) for order_id, customer, _, _, amount, *_ in read_orders_csv()}
+
+
+def check_data(versions: Path) -> Line:
+    expected = expected_cents()
+    engine = orders_database()
+    for script in chain(versions):
+        migrate(engine, versions, "upgrade", script.revision, script)
+        with engine.connect() as conn:
+            ids = set(conn.execute(text("SELECT order_id FROM orders")).scalars())
+        lost = sorted(set(expected) - ids)
+        if lost:
+            return Line("data", FAIL, f"revision {named(script)} loses {len(lost)} of the {len(expected):,} orders "
+                                      f"(e.g. {lost[0]}): a migration must keep every order.")
+    if "amount_cents" not in {column["name"] for column in inspect(engine).get_columns("orders")}:
+        return Line("data", NOT_RUN, "no amount_cents at the head to compare (see goal).")
+    with engine.connect() as conn:
+        cents = dict(conn.execute(text("SELECT order_id, amount_cents FROM orders")).all())
+    wrong = sorted(order for order in expected if cents.get(order) != expected[order][1])
+    if wrong:
+        first = wrong[0]
+        short = [order for order in wrong if cents.get(order) == expected[order][1] - 1]
+        cause = (" Each is one cent short: CAST(amount * 100 AS INTEGER) truncates (9.20 * 100 is 919.999… in "
+                 "binary); round first, CAST(ROUND(amount * 100) AS INTEGER)." if len(short) == len(wrong) else "")
+        return Line("data", FAIL, f"{len(wrong)} of {len(expected):,} orders have a wrong amount_cents, e.g. {first}: "
+                                  f"{expected[first][1] / 100:.2f} became {cents.get(first)!r}.{cause}")
+    sums: dict[str, int] = {}
+    for order, (customer, _) in expected.items():
+        sums[customer] = sums.get(customer, 0) + cents[order]
+    before: dict[str, int] = {}
+    for customer, amount in expected.values():
+        before[customer] = before.get(customer, 0) + amount
+    assert sums == before  # follows from every order being right; kept as the card's claim, checked
+    return Line("data", PASS, f"all {len(expected):,} orders kept, every amount_cents right to the cent, the sums of "
+                              f"all {len(before)} customers unchanged")
+
+
+# --- compatibility --------------------------------------------------------------------------------------------------
+
+def attempt(function, *arguments):
+    """(result, None) or (None, what went wrong), the database's words."""
+    try:
+        return function(*arguments), None
+    except Exception as error:  # noqa: BLE001 - a shop that fails is what the check reports
+        return None, explain_error(error)
+
+
+def shops_work(conn, names, untouched_cents: int) -> str | None:
+    """The matrix of lesson 07 in cents: each shop writes, every shop reads every write. None, or the first fault."""
+    written = {UNTOUCHED: ("nobody", untouched_cents)}
+    for name in names:
+        shop = SHOPS[name]
+        new_id, new_amount, old_id, changed = WRITES[name]
+        for action, order_id, amount in (("place_order", new_id, new_amount), ("update_amount", old_id, changed)):
+            _, error = attempt(getattr(shop, action), conn, order_id, amount)
+            if error:
+                return f"shop {name}'s {action}_{name}({order_id!r}, {amount!r}) fails: {error}"
+            written[order_id] = (name, shop.to_cents(amount))
+    for order_id, (writer, cents) in written.items():
+        for name in names:
+            read, error = attempt(SHOPS[name].read_order, conn, order_id)
+            if error:
+                return f"shop {name} cannot read order {order_id}: {error}"
+            if SHOPS[name].to_cents(read) != cents:
+                return (f"shop {name} reads {read!r} for order {order_id}, which shop {writer} wrote as {cents} "
+                        "cents: keep amount and amount_cents in step (triggers) while both shops run.")
+    return None
+
+
+def fault_of(engine, names) -> str | None:
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            return shops_work(conn, sorted(names), expected_cents()[UNTOUCHED][1])
+        finally:
+            transaction.rollback()
+
+
+def rehearsed_fault(engine, versions: Path, script, names) -> str | None:
+    """The first fault of the shops ``names`` once ``script`` is applied, tried in a transaction that is rolled back
+    (None also when the upgrade itself fails: the real upgrade that follows says why)."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        try:
+            command.upgrade(config_for(versions, conn), script.revision)
+            return shops_work(conn, sorted(names), expected_cents()[UNTOUCHED][1])
+        except TimeLimit:
+            raise
+        except Exception:  # noqa: BLE001 - the real upgrade reports it
+            return None
+        finally:
+            transaction.rollback()
+
+
+def rollout(engine, versions: Path, deploy: Callable | None = None) -> tuple[list[str], str | None]:
+    """Walk the chain as a team deploys it: v1 runs; v2 is deployed once the schema lets both run; v1 is retired just
+    before the first revision that would break it, if v2 runs by then (each revision is rehearsed first, in a
+    transaction rolled back). ``deploy(names)`` is told the versions running before each revision. Returns the
+    deployment plan and the first fault, or None."""
+    deployed, plan = {"v1"}, []
+    for script in [None, *chain(versions)]:
+        if script is not None:
+            if {"v1", "v2"} <= deployed and rehearsed_fault(engine, versions, script, deployed):
+                deployed.discard("v1")
+                plan.append(f"v1 retired before {script.revision}")
+            if deploy is not None:
+                deploy(frozenset(deployed))
+            migrate(engine, versions, "upgrade", script.revision, script)
+        fault = fault_of(engine, deployed)
+        if fault:
+            where = f"at revision {named(script)}" if script else "before the first revision"
+            if deployed == {"v1"} and script is not None:
+                return plan, (f"{where}, shop v1 still runs, for shop v2 could not run next to it at any revision "
+                              f"before: this contracts too early and breaks v1: {fault}")
+            return plan, f"{where}, with {' and '.join(sorted(deployed))} deployed: {fault}"
+        if "v2" not in deployed and not fault_of(engine, deployed | {"v2"}):
+            deployed.add("v2")
+            plan.append(f"v2 deployed at {script.revision if script else 'base'}")
+    if "v2" not in deployed:
+        return plan, "shop v2 never runs next to v1: at no revision can both read each other's writes."
+    return plan, None
+
+
+def check_compatibility(versions: Path) -> Line:
+    engine = orders_database()
+    plan, fault = rollout(engine, versions)
+    if fault:
+        return Line("compatibility", FAIL, fault)
+    return Line("compatibility", PASS, "at every revision the deployed shops write and read each other's writes ("
+                                       + "; ".join(plan) + ")")
+
+
+# --- production safety on PostgreSQL --------------------------------------------------------------------------------
+
+SHOP_LOCK_TIMEOUT = "1s"  # how long a shop's write may wait for a lock before the customer sees an error
+MIGRATION_LOCK_TIMEOUT = "2s"
+
+
+class ShopTraffic:
+    """Shop sessions writing all the time in a thread, as the deployed versions, each write its own transaction."""
+
+    def __init__(self, engine):
+        self.engine, self.deployed, self.failures, self.writes = engine, frozenset({"v1"}), [], 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        number = 0
+        while not self.done.is_set():
+            for name in sorted(self.deployed):  # replaced whole by the rollout, never changed in place
+                number += 1
+                amount = 12.34 if name == "v1" else 1234
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(text(f"SET LOCAL lock_timeout = '{SHOP_LOCK_TIMEOUT}'"))
+                        SHOPS[name].update_amount(conn, f"ORD-{number % 900 + 10:07d}", amount)
+                    self.writes += 1
+                except Exception as error:  # noqa: BLE001 - a failed customer write is the finding
+                    self.failures.append(f"shop {name}: {explain_error(error)}")
+            time.sleep(0.01)
+
+
+def check_postgres(versions: Path, url: str) -> Line:
+    schema = f"capstone_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        engine = orders_database(url, schema)
+        migration = create_engine(url, connect_args={
+            "options": f"-c search_path={schema} -c lock_timeout={MIGRATION_LOCK_TIMEOUT}"})
+        traffic = ShopTraffic(engine)
+        traffic.thread.start()
+        try:
+            plan, fault = rollout(migration, versions, deploy=lambda names: setattr(traffic, "deployed", names))
+        finally:
+            traffic.done.set()
+            traffic.thread.join()
+            migration.dispose()
+            engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+    if fault:
+        return Line("postgres", FAIL, f"on PostgreSQL, {fault}")
+    if traffic.failures:
+        return Line("postgres", FAIL, f"{len(traffic.failures)} shop write(s) failed while the chain ran (the "
+                                      f"migration held a lock too long): {traffic.failures[0]}")
+    return Line("postgres", PASS, f"the chain runs on PostgreSQL under lock_timeout = {MIGRATION_LOCK_TIMEOUT} "
+                                  f"while the shop writes ({traffic.writes} writes, none failed)")
+
+
+# --- running the checks ---------------------------------------------------------------------------------------------
+
+RUNNERS = {"structure": check_structure, "goal": check_goal, "data": check_data,
+           "compatibility": check_compatibility, "postgres": check_postgres}
+
+
+def _raise_time_limit(signum, frame):
+    raise TimeLimit
+
+
+def _run_in_child(name: str, arguments: tuple, seconds: float, send) -> None:
+    """In the child process: the check, interrupted by SIGALRM at its time limit, its :class:`Line` sent back."""
+    signal.signal(signal.SIGALRM, _raise_time_limit)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        line = RUNNERS[name](*arguments)
+    except Stop as stop:
+        line = Line(name, FAIL, str(stop))
+    except TimeLimit as error:
+        where = explain_error(error).partition("(at ")[2].rstrip(")")
+        line = Line(name, FAIL, f"still running after {seconds:g} s{' at ' + where if where else ''}: an endless "
+                                "loop, or a statement waiting for ever? Fix it, then grade again.")
+    except Exception as error:  # noqa: BLE001 - the grader says what broke rather than dying
+        line = Line(name, FAIL, f"the check could not finish: {explain_error(error)}")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    send.send(line)
+
+
+def run_check(name: str, arguments: tuple, seconds: float) -> Line:
+    """Run check ``name`` in a child process (forked: nothing to import again), killed if the alarm cannot stop it."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=_run_in_child, args=(name, arguments, seconds, send), daemon=True)
+    process.start()
+    send.close()
+    try:
+        if receive.poll(seconds + 5):
+            return receive.recv()
+        return Line(name, FAIL, f"still running after {seconds:g} s and could not be stopped: an endless loop or a "
+                                "statement waiting for ever? Fix it, then grade again.")
+    except EOFError:
+        return Line(name, FAIL, f"the check's process ended without a verdict (exit code {process.exitcode}): does "
+                                "a revision call exit()?")
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+
+
+BLOCKED_BY_STRUCTURE = ("the files do not load", "heads", "drops the table", "the upgrade of", "still running",
+                        "has no revisions", "could not", "syntax error", "does not load")
+
+
+def arguments_of(name: str, versions: Path) -> tuple:
+    """What check ``name`` is given. The PostgreSQL server is asked for here, in the grader's own process: the course's
+    server stops when the last process that asked for it ends, and a check's process ends after each check."""
+    if name == "postgres":
+        from coursekit.pgserver import postgres_url
+
+        return versions, postgres_url()
+    return (versions,)
+
+
+def blocked_by(failed: Line) -> dict[str, str]:
+    """The checks a failure leaves nothing to check for, each with the reason its line gives."""
+    if failed.check == "structure" and any(words in failed.hint for words in BLOCKED_BY_STRUCTURE):
+        reason = "the chain does not get from base to head with the orders table intact (see structure)"
+        return dict.fromkeys(CHECKS[1:], reason)
+    if failed.check == "compatibility":
+        return {"postgres": "the shops cannot be rolled out along the chain (see compatibility)"}
+    return {}
+
+
+def grade(versions_folder, time_limit: float = TIME_LIMIT, checks=CHECKS) -> Scorecard:
+    """Grade the revisions in ``versions_folder`` (copied first: nothing there is changed); one line per check.
+
+    When the structure check finds that the chain cannot upgrade (a file that does not load, two heads, an upgrade
+    that fails, drops the table or never ends), the checks that upgrade are not run: their lines say so. When the
+    compatibility check finds no rollout that keeps the shops working, the PostgreSQL check, which writes as the
+    shops along that rollout, is not run either.
+    """
+    folder = Path(versions_folder)
+    if not folder.is_dir():
+        return Scorecard((Line("structure", FAIL, f"there is no folder {folder}: give the folder of your "
+                                                  "revisions (the one `alembic revision` writes into)."),))
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="capstone-") as scratch:
+        versions = copy_of(folder, Path(scratch))
+        blocked: dict[str, str] = {}
+        for name in checks:
+            if name in blocked:
+                lines.append(Line(name, NOT_RUN, f"not run: {blocked[name]}"))
+                continue
+            line = run_check(name, arguments_of(name, versions), time_limit)
+            lines.append(line)
+            if line.status == FAIL:
+                blocked |= blocked_by(line)
+    return Scorecard(tuple(lines))

@@ -1,0 +1,69 @@
+"""Contract, once shop v1 is retired: drop the triggers and amount; amount_cents NOT NULL and positive.
+
+Revision ID: c003
+Revises: c002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "c003"
+down_revision = "c002"
+branch_labels = None
+depends_on = None
+
+# c001's triggers, for the downgrade (a revision does not import another: each reads alone).
+SQLITE_SYNC = [
+    "CREATE TRIGGER amount_cents_on_insert AFTER INSERT ON orders WHEN NEW.amount_cents IS NULL BEGIN "
+    "UPDATE orders SET amount_cents = CAST(ROUND(NEW.amount * 100) AS INTEGER) WHERE order_id = NEW.order_id; END",
+    "CREATE TRIGGER amount_on_insert AFTER INSERT ON orders WHEN NEW.amount IS NULL BEGIN "
+    "UPDATE orders SET amount = NEW.amount_cents / 100.0 WHERE order_id = NEW.order_id; END",
+    "CREATE TRIGGER amount_cents_on_update AFTER UPDATE OF amount ON orders "
+    "WHEN NEW.amount_cents IS NOT CAST(ROUND(NEW.amount * 100) AS INTEGER) BEGIN "
+    "UPDATE orders SET amount_cents = CAST(ROUND(NEW.amount * 100) AS INTEGER) WHERE order_id = NEW.order_id; END",
+    "CREATE TRIGGER amount_on_update AFTER UPDATE OF amount_cents ON orders "
+    "WHEN NEW.amount IS NOT NEW.amount_cents / 100.0 BEGIN "
+    "UPDATE orders SET amount = NEW.amount_cents / 100.0 WHERE order_id = NEW.order_id; END",
+]
+SQLITE_TRIGGERS = ("amount_cents_on_insert", "amount_on_insert", "amount_cents_on_update", "amount_on_update")
+
+POSTGRES_SYNC = [
+    """CREATE FUNCTION orders_sync_amount() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.amount_cents IS NULL THEN NEW.amount_cents := ROUND(NEW.amount * 100); END IF;
+        IF NEW.amount IS NULL THEN NEW.amount := NEW.amount_cents / 100.0; END IF;
+    ELSIF NEW.amount IS DISTINCT FROM OLD.amount THEN
+        NEW.amount_cents := ROUND(NEW.amount * 100);
+    ELSIF NEW.amount_cents IS DISTINCT FROM OLD.amount_cents THEN
+        NEW.amount := NEW.amount_cents / 100.0;
+    END IF;
+    RETURN NEW;
+END $$""",
+    "CREATE TRIGGER orders_sync_amount BEFORE INSERT OR UPDATE ON orders "
+    "FOR EACH ROW EXECUTE FUNCTION orders_sync_amount()",
+]
+POSTGRES_UNSYNC = ["DROP TRIGGER orders_sync_amount ON orders", "DROP FUNCTION orders_sync_amount()"]
+
+
+def on_sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
+def upgrade() -> None:
+    for statement in [f"DROP TRIGGER {name}" for name in SQLITE_TRIGGERS] if on_sqlite() else POSTGRES_UNSYNC:
+        op.execute(statement)
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_column("amount")
+        batch.alter_column("amount_cents", existing_type=sa.Integer(), nullable=False)
+        batch.create_check_constraint("ck_orders_amount_cents_positive", "amount_cents > 0")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_constraint("ck_orders_amount_cents_positive", type_="check")
+        batch.alter_column("amount_cents", existing_type=sa.Integer(), nullable=True)
+        batch.add_column(sa.Column("amount", sa.REAL(), nullable=True))
+    op.execute("UPDATE orders SET amount = amount_cents / 100.0")
+    for statement in SQLITE_SYNC if on_sqlite() else POSTGRES_SYNC:
+        op.execute(statement)

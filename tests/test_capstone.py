@@ -1,0 +1,171 @@
+"""The capstone's grader (coursekit/capstone.py): the reference solution passes every check, and each wrong solution a
+learner may write fails exactly the check that should catch it, with a hint naming the cause (file and line where
+there is one); the learner's folder is never changed.
+
+Each wrong solution is the reference with one mistake written into it, so a failure can only come from that mistake.
+"""
+
+import hashlib
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from coursekit.capstone import CHECKS, FAIL, NOT_RUN, PASS, REFERENCE, grade
+from coursekit.dataset import read_orders_csv
+
+REFERENCE_FILES = sorted(path.name for path in REFERENCE.glob("*.py"))
+GRADER_TARGET_SECONDS = 30
+
+
+def solution(folder: Path, changes: dict) -> Path:
+    """The reference copied into ``folder``, with ``changes``: {file: (old, new)} or {file: [(old, new), ...]}, each
+    ``old`` replaced (it must occur once), or {file: None} to leave the file out."""
+    folder.mkdir(exist_ok=True)
+    for name in REFERENCE_FILES:
+        source = (REFERENCE / name).read_text(encoding="utf-8")
+        if name in changes and changes[name] is None:
+            continue
+        edits = changes.get(name, [])
+        for old, new in [edits] if isinstance(edits, tuple) else edits:
+            assert source.count(old) == 1, f"{old!r} must occur once in {name}"
+            source = source.replace(old, new)
+        (folder / name).write_text(source, encoding="utf-8")
+    return folder
+
+
+def files_of(folder: Path) -> dict:
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*"))}
+
+
+def test_the_reference_solution_passes_every_check_within_the_target_time(tmp_path):
+    learner = solution(tmp_path / "versions", {})
+    before = files_of(learner)
+    started = time.perf_counter()
+    card = grade(learner)
+    seconds = time.perf_counter() - started
+    assert card.statuses() == dict.fromkeys(CHECKS, PASS), repr(card)
+    assert bool(card)
+    assert seconds < GRADER_TARGET_SECONDS, f"the grader took {seconds:.1f} s"
+    assert files_of(learner) == before, "grading changed the learner's folder"
+    print(f"grader run time on the reference: {seconds:.1f} s")
+
+
+def test_the_scorecard_prints_one_stable_line_per_check(tmp_path):
+    card = grade(solution(tmp_path / "versions", {}), checks=("structure", "goal", "data"))
+    text = repr(card)
+    assert text.splitlines()[0] == "Capstone scorecard: 3 of 3 checks pass"
+    assert [line.split(":")[0] for line in text.splitlines()[1:]] == ["✅ structure", "✅ goal", "✅ data"]
+    assert "0x" not in text and "Traceback" not in text
+
+
+def test_the_truncating_cast_loses_a_cent_on_57_of_the_courses_orders():
+    """The trap the task sets: CAST(amount * 100 AS INTEGER) truncates 919.999… to 919 (counted from the data)."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE orders (order_id TEXT, amount REAL)")
+    conn.executemany("INSERT INTO orders VALUES (?, ?)", [(row[0], row[4]) for row in read_orders_csv()])
+    short = conn.execute("SELECT count(*) FROM orders WHERE CAST(amount * 100 AS INTEGER) < ROUND(amount * 100)")
+    assert short.fetchone()[0] == 57
+    assert conn.execute("SELECT CAST(amount * 100 AS INTEGER) FROM orders WHERE order_id = 'ORD-0000001'"
+                        ).fetchone()[0] == 919  # 9.20
+
+
+BACKFILL = "CAST(ROUND(amount * 100) AS INTEGER) WHERE amount_cents IS NULL"
+C001_DOWNGRADE_START = "def downgrade() -> None:\n    for statement in [f\"DROP TRIGGER"
+
+def line_of(name: str, text: str) -> int:
+    """The line of the reference file ``name`` where ``text`` begins."""
+    return (REFERENCE / name).read_text(encoding="utf-8").split(text)[0].count("\n") + 1
+
+
+NOTHING = '    """Nothing to undo'  # c002's downgrade: its docstring says why it changes nothing
+CONTRACT_BATCH = """    with op.batch_alter_table("orders") as batch:
+        batch.drop_column("amount")
+        batch.alter_column("amount_cents", existing_type=sa.Integer(), nullable=False)
+        batch.create_check_constraint("ck_orders_amount_cents_positive", "amount_cents > 0")
+"""
+
+WRONG_SOLUTIONS = {
+    # name: (changes to the reference, the check that must fail, words its hint must hold)
+    "truncating cast": (
+        {"c002_backfill_amount_cents.py": [(BACKFILL, "CAST(amount * 100 AS INTEGER) WHERE amount_cents IS NULL")]},
+        "data", ["57 of 1,000 orders", "ORD-0000001: 9.20 became 919", "CAST(ROUND(amount * 100) AS INTEGER)"]),
+    "an order deleted": (
+        {"c002_backfill_amount_cents.py": ('def upgrade() -> None:\n',
+                                           'def upgrade() -> None:\n'
+                                           '    op.execute("DELETE FROM orders WHERE order_id = \'ORD-0000999\'")\n')},
+        "data", ["c002 (c002_backfill_amount_cents.py) loses 1 of the 1,000 orders", "ORD-0000999"]),
+    "no downgrade": (
+        {"c001_expand_amount_cents.py": (C001_DOWNGRADE_START, C001_DOWNGRADE_START.replace("downgrade", "undo"))},
+        "structure", ["c001_expand_amount_cents.py, line", "has no downgrade()"]),
+    "a downgrade that only passes": (
+        {"c002_backfill_amount_cents.py": (
+            "    \"\"\"Nothing to undo: amount still holds every order's price, and c001's downgrade drops "
+            "amount_cents.\"\"\"", "    pass")},
+        "structure", [f"c002_backfill_amount_cents.py, line {line_of('c002_backfill_amount_cents.py', NOTHING)}",
+                      "downgrade() does nothing"]),
+    "contract before v2 runs": (  # the backfill moved into the contract: v2 cannot start before v1 must stop
+        {"c002_backfill_amount_cents.py": None,
+         "c003_contract_amount.py": [('down_revision = "c002"', 'down_revision = "c001"'),
+                                     ("def upgrade() -> None:\n", "def upgrade() -> None:\n    op.execute(\"UPDATE "
+                                      "orders SET amount_cents = CAST(ROUND(amount * 100) AS INTEGER)\")\n")]},
+        "compatibility", ["contracts too early", "shop v1 still runs"]),
+    "two heads": (
+        {"c003_contract_amount.py": ('down_revision = "c002"', 'down_revision = "c001"')},
+        "structure", ["2 heads", "c002 (c002_backfill_amount_cents.py)", "c003 (c003_contract_amount.py)",
+                      "alembic merge heads"]),
+    "a syntax error": (
+        {"c002_backfill_amount_cents.py": ("def upgrade() -> None:", "def upgrade() -> None")},
+        "structure", [f"c002_backfill_amount_cents.py, line {line_of('c002_backfill_amount_cents.py', 'def upgrade')}",
+                      "syntax error"]),
+    "drops the table": (  # the whole table "contracted"
+        {"c003_contract_amount.py": (CONTRACT_BATCH, '    op.drop_table("orders")\n')},
+        "structure", [f"c003_contract_amount.py, line {line_of('c003_contract_amount.py', CONTRACT_BATCH)}",
+                      "drops the table orders"]),
+    "a lock held too long": (  # a slow rewrite, as on a big table: the shop's writes wait and give up
+        {"c002_backfill_amount_cents.py": (
+            'def upgrade() -> None:\n',
+            'def upgrade() -> None:\n    if op.get_bind().dialect.name == "postgresql":\n'
+            '        op.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")\n'
+            '        op.execute("SELECT pg_sleep(1.6)")\n')},
+        "postgres", ["shop write(s) failed", "lock timeout"]),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_SOLUTIONS)
+def test_each_wrong_solution_fails_exactly_its_check(tmp_path, name):
+    changes, failing, words = WRONG_SOLUTIONS[name]
+    learner = solution(tmp_path / "versions", changes)
+    before = files_of(learner)
+    card = grade(learner)
+    statuses = card.statuses()
+    assert statuses[failing] == FAIL, repr(card)
+    assert [check for check, status in statuses.items() if status == FAIL] == [failing], repr(card)
+    for check, status in statuses.items():
+        if check in ("structure", failing) or status == NOT_RUN:
+            continue
+        assert status == PASS, repr(card)
+    for word in words:
+        assert word in card[failing].hint, repr(card)
+    assert "Traceback" not in repr(card)
+    assert files_of(learner) == before
+
+
+def test_an_endless_loop_is_stopped_at_its_line_and_the_other_checks_are_not_run(tmp_path):
+    learner = solution(tmp_path / "versions", {"c002_backfill_amount_cents.py": (
+        "def upgrade() -> None:\n", "def upgrade() -> None:\n    while True:\n        pass\n")})
+    started = time.perf_counter()
+    card = grade(learner, time_limit=3)
+    assert time.perf_counter() - started < 15
+    assert card["structure"].status == FAIL
+    assert "still running after 3 s" in card["structure"].hint
+    assert "c002_backfill_amount_cents.py" in card["structure"].hint
+    assert [line.status for line in card.lines[1:]] == [NOT_RUN] * (len(CHECKS) - 1), repr(card)
+
+
+def test_a_missing_folder_gets_a_verdict_not_a_traceback(tmp_path):
+    card = grade(tmp_path / "nowhere")
+    assert not card
+    assert "there is no folder" in card["structure"].hint
