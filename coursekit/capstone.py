@@ -37,7 +37,7 @@ from typing import NamedTuple
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 
 from coursekit.alembic_setup import MIGRATIONS_DIR
 from coursekit.dataset import insert_orders, read_orders_csv
@@ -201,8 +201,9 @@ def orders_database(url: str = "sqlite:///:memory:", schema: str | None = None):
 def migrate(engine, versions: Path, action: str, target: str, script=None) -> None:
     """``alembic upgrade`` / ``downgrade`` to ``target``; a failure becomes a :class:`Stop` naming the revision."""
     try:
-        with engine.begin() as conn:
+        with engine.connect() as conn:  # Alembic begins and commits, so a revision's autocommit_block() works
             getattr(command, action)(config_for(versions, conn), target)
+            conn.commit()
     except TimeLimit:
         raise
     except Exception as error:  # the learner's code: say what broke and where, never a traceback
@@ -441,14 +442,18 @@ def rehearsed_fault(engine, versions: Path, script, names) -> str | None:
             transaction.rollback()
 
 
-def rollout(engine, versions: Path, deploy: Callable | None = None) -> tuple[list[str], str | None]:
+def rollout(engine, versions: Path, deploy: Callable | None = None,
+            before: Callable | None = None) -> tuple[list[str], str | None]:
     """Walk the chain as a team deploys it: v1 runs; v2 is deployed once the schema lets both run; v1 is retired just
     before the first revision that would break it, if v2 runs by then (each revision is rehearsed first, in a
-    transaction rolled back). ``deploy(names)`` is told the versions running before each revision. Returns the
+    transaction rolled back). ``before(script)`` is called first for each revision, ``deploy(names)`` with the
+    versions running while it is applied. Returns the
     deployment plan and the first fault, or None."""
     deployed, plan = {"v1"}, []
     for script in [None, *chain(versions)]:
         if script is not None:
+            if before is not None:
+                before(script)
             if {"v1", "v2"} <= deployed and rehearsed_fault(engine, versions, script, deployed):
                 deployed.discard("v1")
                 plan.append(f"v1 retired before {script.revision}")
@@ -509,6 +514,34 @@ class ShopTraffic:
             time.sleep(0.01)
 
 
+PLAIN_INDEX_ON_ORDERS = re.compile(
+    r"""^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)[^;]*\bON\s+("?\w+"?\.)?"?orders\b""", re.IGNORECASE)
+
+
+def recorded_statements(engine) -> list:
+    """Every statement ``engine`` sends, as (the revision being applied, SQL); a (revision, "") pair marks each
+    revision's start, so a statement is named by the revision that sent it."""
+    statements: list = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statements[-1][0] if statements else None, statement))
+
+    event.listen(engine, "before_cursor_execute", record)
+    return statements
+
+
+def blocking_index(statements) -> str | None:
+    """A plain CREATE INDEX on orders: it blocks every write to the table while the index is built (minutes on a
+    big table, though instant on 1,000 rows, so it is read from the SQL, not timed)."""
+    for script, statement in statements:
+        if PLAIN_INDEX_ON_ORDERS.search(statement):
+            return (f"revision {named(script)} runs `{' '.join(statement.split())}`: a plain CREATE INDEX blocks "
+                    "every write to orders until the index is built. Use CREATE INDEX CONCURRENTLY on PostgreSQL "
+                    "(op.create_index(..., postgresql_concurrently=True) inside "
+                    "`with op.get_context().autocommit_block():`).")
+    return None
+
+
 def check_postgres(versions: Path, url: str) -> Line:
     schema = f"capstone_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url)
@@ -518,10 +551,12 @@ def check_postgres(versions: Path, url: str) -> Line:
         engine = orders_database(url, schema)
         migration = create_engine(url, connect_args={
             "options": f"-c search_path={schema} -c lock_timeout={MIGRATION_LOCK_TIMEOUT}"})
+        statements = recorded_statements(migration)
         traffic = ShopTraffic(engine)
         traffic.thread.start()
         try:
-            plan, fault = rollout(migration, versions, deploy=lambda names: setattr(traffic, "deployed", names))
+            plan, fault = rollout(migration, versions, deploy=lambda names: setattr(traffic, "deployed", names),
+                                  before=lambda script: statements.append((script, "")))
         finally:
             traffic.done.set()
             traffic.thread.join()
@@ -533,6 +568,9 @@ def check_postgres(versions: Path, url: str) -> Line:
         admin.dispose()
     if fault:
         return Line("postgres", FAIL, f"on PostgreSQL, {fault}")
+    blocking = blocking_index(statements)
+    if blocking:
+        return Line("postgres", FAIL, blocking)
     if traffic.failures:
         return Line("postgres", FAIL, f"{len(traffic.failures)} shop write(s) failed while the chain ran (the "
                                       f"migration held a lock too long): {traffic.failures[0]}")

@@ -153,6 +153,46 @@ def test_each_wrong_solution_fails_exactly_its_check(tmp_path, name):
     assert files_of(learner) == before
 
 
+INDEX_REVISION = '''"""An index on customer_id, for the shop's "my orders" page.
+
+Revision ID: c004
+Revises: c003
+"""
+
+from alembic import op
+
+revision = "c004"
+down_revision = "c003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+{upgrade}
+
+
+def downgrade() -> None:
+    op.drop_index("ix_orders_customer_id", table_name="orders")
+'''
+PLAIN_INDEX = '    op.create_index("ix_orders_customer_id", "orders", ["customer_id"])'
+CONCURRENT_INDEX = """    with op.get_context().autocommit_block():
+        op.create_index("ix_orders_customer_id", "orders", ["customer_id"], postgresql_concurrently=True)"""
+
+
+@pytest.mark.parametrize("upgrade, passes", [(PLAIN_INDEX, False), (CONCURRENT_INDEX, True)],
+                         ids=["plain CREATE INDEX", "CREATE INDEX CONCURRENTLY"])
+def test_an_index_on_postgresql_must_be_built_concurrently(tmp_path, upgrade, passes):
+    learner = solution(tmp_path / "versions", {})
+    (learner / "c004_index_customer_id.py").write_text(INDEX_REVISION.format(upgrade=upgrade), encoding="utf-8")
+    card = grade(learner)
+    if passes:
+        assert card.statuses() == dict.fromkeys(CHECKS, PASS), repr(card)
+        return
+    assert [check for check, status in card.statuses().items() if status != PASS] == ["postgres"], repr(card)
+    assert "revision c004 (c004_index_customer_id.py) runs `CREATE INDEX ix_orders_customer_id" in card["postgres"].hint
+    assert "CONCURRENTLY" in card["postgres"].hint
+
+
 def test_an_endless_loop_is_stopped_at_its_line_and_the_other_checks_are_not_run(tmp_path):
     learner = solution(tmp_path / "versions", {"c002_backfill_amount_cents.py": (
         "def upgrade() -> None:\n", "def upgrade() -> None:\n    while True:\n        pass\n")})
