@@ -124,6 +124,11 @@ WRONG_SOLUTIONS = {
         {"c003_contract_amount.py": (CONTRACT_BATCH, '    op.drop_table("orders")\n')},
         "structure", [f"c003_contract_amount.py, line {line_of('c003_contract_amount.py', CONTRACT_BATCH)}",
                       "drops the table orders"]),
+    "a downgrade written for SQLite only": (
+        {"c001_expand_amount_cents.py": ('[f"DROP TRIGGER {name}" for name in SQLITE_TRIGGERS] if on_sqlite() else '
+                                         "POSTGRES_UNSYNC", '[f"DROP TRIGGER {name}" for name in SQLITE_TRIGGERS]')},
+        "postgres", ["on PostgreSQL, the downgrade of revision c001 (c001_expand_amount_cents.py) failed",
+                     "DROP TRIGGER amount_cents_on_insert", "c001_expand_amount_cents.py"]),
     "a lock held too long": (  # a slow rewrite, as on a big table: the shop's writes wait and give up
         {"c002_backfill_amount_cents.py": (
             'def upgrade() -> None:\n',
