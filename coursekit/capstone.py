@@ -31,13 +31,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 
 from coursekit.alembic_setup import MIGRATIONS_DIR
 from coursekit.dataset import insert_orders, read_orders_csv
@@ -125,18 +126,18 @@ class Line(NamedTuple):
         return f"{MARKS[self.status]} {self.check}: {self.hint}"
 
 
-class Scorecard(NamedTuple):
-    """The grader's card: one :class:`Line` a check, in the order of :data:`CHECKS`; true when every check passes."""
+@dataclass(frozen=True)
+class Scorecard:
+    """The grader's card: one :class:`Line` a check, in the order of :data:`CHECKS`; true when every check passes.
+    ``card["data"]`` is the data check's line."""
 
     lines: tuple[Line, ...]
 
     def __bool__(self) -> bool:
         return all(line.status == PASS for line in self.lines)
 
-    def __getitem__(self, check):
-        if isinstance(check, str):
-            return next(line for line in self.lines if line.check == check)
-        return self.lines[check]
+    def __getitem__(self, check: str) -> Line:
+        return next(line for line in self.lines if line.check == check)
 
     def statuses(self) -> dict[str, str]:
         return {line.check: line.status for line in self.lines}
@@ -150,8 +151,9 @@ class Stop(Exception):
     """A check found a fault: its message is the scorecard's hint."""
 
 
-class TimeLimit(Exception):
-    """Raised in a check's process when its time is up, so the traceback shows where the learner's code was."""
+class TimeLimit(BaseException):
+    """Raised in a check's process when its time is up, so the traceback shows where the learner's code was. A
+    BaseException, like KeyboardInterrupt, so that no ``except Exception`` on the way swallows it."""
 
 
 # --- copies, databases, revisions ------------------------------------------------------------------------------------
@@ -610,22 +612,55 @@ def _raise_time_limit(signum, frame):
     raise TimeLimit
 
 
+_OPEN_CONNECTIONS: list = []  # the check's database connections (DBAPI), in its own process
+_TIMED_OUT = threading.Event()
+
+
+def _remember_connection(dbapi_connection, connection_record) -> None:
+    _OPEN_CONNECTIONS.append(dbapi_connection)
+
+
+def _interrupt_statements() -> None:
+    """At the time limit: stop the statements running (SQLite's interrupt(), PostgreSQL's cancel()). SIGALRM alone
+    cannot stop a statement that runs inside the database library (a recursive query that never ends)."""
+    _TIMED_OUT.set()
+    for connection in _OPEN_CONNECTIONS:
+        try:
+            (connection.interrupt if hasattr(connection, "interrupt") else connection.cancel)()
+        except Exception:  # noqa: BLE001, S110 - a closed connection has nothing to stop
+            pass
+
+
+def time_limit_line(name: str, seconds: float, error: BaseException) -> Line:
+    cause = error.__cause__ if isinstance(error, Stop) and error.__cause__ is not None else error
+    where = explain_error(cause).partition("(at ")[2].rstrip(")")
+    return Line(name, FAIL, f"still running after {seconds:g} s{' at ' + where if where else ''}: an endless loop, or "
+                            "a statement waiting for ever? Fix it, then grade again.")
+
+
 def _run_in_child(name: str, arguments: tuple, seconds: float, send) -> None:
-    """In the child process: the check, interrupted by SIGALRM at its time limit, its :class:`Line` sent back."""
+    """In the child process: the check, stopped at its time limit (SIGALRM for Python code, the statement interrupted
+    for SQL), its :class:`Line` sent back."""
+    event.listen(Engine, "connect", _remember_connection)
     signal.signal(signal.SIGALRM, _raise_time_limit)
     signal.setitimer(signal.ITIMER_REAL, seconds)
+    timer = threading.Timer(seconds, _interrupt_statements)
+    timer.daemon = True
+    timer.start()
     try:
         line = RUNNERS[name](*arguments)
-    except Stop as stop:
-        line = Line(name, FAIL, str(stop))
     except TimeLimit as error:
-        where = explain_error(error).partition("(at ")[2].rstrip(")")
-        line = Line(name, FAIL, f"still running after {seconds:g} s{' at ' + where if where else ''}: an endless "
-                                "loop, or a statement waiting for ever? Fix it, then grade again.")
+        line = time_limit_line(name, seconds, error)
     except Exception as error:  # noqa: BLE001 - the grader says what broke rather than dying
-        line = Line(name, FAIL, f"the check could not finish: {explain_error(error)}")
+        if _TIMED_OUT.is_set():
+            line = time_limit_line(name, seconds, error)
+        elif isinstance(error, Stop):
+            line = Line(name, FAIL, str(error))
+        else:
+            line = Line(name, FAIL, f"the check could not finish: {explain_error(error)}")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        timer.cancel()
     send.send(line)
 
 
