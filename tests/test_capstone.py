@@ -135,7 +135,7 @@ WRONG_SOLUTIONS = {
             'def upgrade() -> None:\n    if op.get_bind().dialect.name == "postgresql":\n'
             '        op.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")\n'
             '        op.execute("SELECT pg_sleep(1.6)")\n')},
-        "postgres", ["shop write(s) failed", "lock timeout"]),
+        "postgres", ["shop writes failed", "lock timeout"]),
 }
 
 
@@ -218,7 +218,14 @@ def test_an_endless_loop_is_stopped_at_its_line_and_the_other_checks_are_not_run
     assert [line.status for line in card.lines[1:]] == [NOT_RUN] * (len(CHECKS) - 1), repr(card)
 
 
-def test_a_missing_folder_gets_a_verdict_not_a_traceback(tmp_path):
-    card = grade(tmp_path / "nowhere")
+@pytest.mark.parametrize("folder, words", [("nowhere", "there is no folder"), ("empty", "has no revisions"),
+                                           (None, "give the folder of your revisions as a path"),
+                                           (42, "not int")])
+def test_a_wrong_folder_gets_a_verdict_not_a_traceback(tmp_path, folder, words):
+    if isinstance(folder, str):
+        (tmp_path / "empty").mkdir()
+        folder = tmp_path / folder
+    card = grade(folder)
     assert not card
-    assert "there is no folder" in card["structure"].hint
+    assert words in card["structure"].hint, repr(card)
+    assert "Traceback" not in repr(card)
