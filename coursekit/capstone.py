@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -116,11 +117,13 @@ UNTOUCHED = "ORD-0000003"
 # --- the scorecard ---------------------------------------------------------------------------------------------------
 
 class Line(NamedTuple):
-    """One check's result: its name, pass / fail / not run, and what it found (for a failure: the cause)."""
+    """One check's result: its name, pass / fail / not run, and what it found (for a failure: the cause).
+    ``stops`` marks a failure that leaves the later checks nothing to check (the chain does not reach its head)."""
 
     check: str
     status: str
     hint: str
+    stops: bool = False
 
     def __repr__(self) -> str:
         return f"{MARKS[self.status]} {self.check}: {self.hint}"
@@ -234,7 +237,20 @@ def schema_of(engine) -> dict:
 
 # --- structure ------------------------------------------------------------------------------------------------------
 
-def load_error(error: BaseException) -> str:
+def naming(versions: Path, revision: str) -> str:
+    """"c002_x.py, line 11" where a file's down_revision names ``revision``, or "" when none does."""
+    for path in sorted(versions.glob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.replace(" ", "").startswith("down_revision=") and revision in line:
+                return f"{path.name}, line {number}"
+    return ""
+
+
+def load_error(error: BaseException, versions: Path) -> str:
+    where = naming(versions, error.args[0]) if isinstance(error, KeyError) and error.args else ""
+    if where:
+        return (f"{where}: down_revision is {error.args[0]!r}, and no revision in the folder has that id. Give the "
+                "id of the revision before it (its `revision = ...` line), or None for the first.")
     if isinstance(error, SyntaxError):
         return (f"{Path(error.filename or '?').name}, line {error.lineno}: a syntax error ({error.msg}): "
                 f"`{(error.text or '').strip()}`. Fix that line, then grade again.")
@@ -284,7 +300,7 @@ def check_structure(versions: Path) -> Line:
     except TimeLimit:
         raise
     except Exception as error:  # noqa: BLE001 - a learner's file that does not load is a verdict
-        raise Stop(load_error(error)) from error
+        raise Stop(load_error(error, versions)) from error
     if not everything:
         raise Stop("the folder has no revisions: create them with `alembic revision -m \"...\"`.")
     if len(heads) != 1:
@@ -301,8 +317,11 @@ def check_structure(versions: Path) -> Line:
     undo = [reason for reason in map(missing_downgrade, chain(versions)) if reason]
     if undo:
         return Line("structure", FAIL, undo[0])
-    for script in reversed(chain(versions)):
-        migrate(engine, versions, "downgrade", script.down_revision or "base", script)
+    try:
+        for script in reversed(chain(versions)):
+            migrate(engine, versions, "downgrade", script.down_revision or "base", script)
+    except Stop as stop:  # the upgrades work: the other checks can still run
+        return Line("structure", FAIL, str(stop))
     after = schema_of(engine)
     if after != before:
         changed = ", ".join(key for key in before if before.get(key) != after.get(key))
@@ -636,12 +655,13 @@ def time_limit_line(name: str, seconds: float, error: BaseException) -> Line:
     cause = error.__cause__ if isinstance(error, Stop) and error.__cause__ is not None else error
     where = explain_error(cause).partition("(at ")[2].rstrip(")")
     return Line(name, FAIL, f"still running after {seconds:g} s{' at ' + where if where else ''}: an endless loop, or "
-                            "a statement waiting for ever? Fix it, then grade again.")
+                            "a statement waiting for ever? Fix it, then grade again.", stops=True)
 
 
 def _run_in_child(name: str, arguments: tuple, seconds: float, send) -> None:
     """In the child process: the check, stopped at its time limit (SIGALRM for Python code, the statement interrupted
     for SQL), its :class:`Line` sent back."""
+    warnings.simplefilter("ignore")  # Alembic's warnings about the learner's files: the card says it in words
     event.listen(Engine, "connect", _remember_connection)
     signal.signal(signal.SIGALRM, _raise_time_limit)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -656,9 +676,9 @@ def _run_in_child(name: str, arguments: tuple, seconds: float, send) -> None:
         if _TIMED_OUT.is_set():
             line = time_limit_line(name, seconds, error)
         elif isinstance(error, Stop):
-            line = Line(name, FAIL, str(error))
+            line = Line(name, FAIL, str(error), stops=True)
         else:
-            line = Line(name, FAIL, f"the check could not finish: {explain_error(error)}")
+            line = Line(name, FAIL, f"the check could not finish: {explain_error(error)}", stops=True)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         timer.cancel()
@@ -676,18 +696,14 @@ def run_check(name: str, arguments: tuple, seconds: float) -> Line:
         if receive.poll(seconds + 5):
             return receive.recv()
         return Line(name, FAIL, f"still running after {seconds:g} s and could not be stopped: an endless loop or a "
-                                "statement waiting for ever? Fix it, then grade again.")
+                                "statement waiting for ever? Fix it, then grade again.", stops=True)
     except EOFError:
         return Line(name, FAIL, f"the check's process ended without a verdict (exit code {process.exitcode}): does "
-                                "a revision call exit()?")
+                                "a revision call exit()?", stops=True)
     finally:
         if process.is_alive():
             process.kill()
         process.join()
-
-
-BLOCKED_BY_STRUCTURE = ("the files do not load", "heads", "drops the table", "the upgrade of", "still running",
-                        "has no revisions", "could not", "syntax error", "does not load")
 
 
 def arguments_of(name: str, versions: Path) -> tuple:
@@ -702,7 +718,7 @@ def arguments_of(name: str, versions: Path) -> tuple:
 
 def blocked_by(failed: Line) -> dict[str, str]:
     """The checks a failure leaves nothing to check for, each with the reason its line gives."""
-    if failed.check == "structure" and any(words in failed.hint for words in BLOCKED_BY_STRUCTURE):
+    if failed.check == "structure" and failed.stops:
         reason = "the chain does not get from base to head with the orders table intact (see structure)"
         return dict.fromkeys(CHECKS[1:], reason)
     if failed.check == "compatibility":

@@ -120,6 +120,10 @@ WRONG_SOLUTIONS = {
         {"c002_backfill_amount_cents.py": ("def upgrade() -> None:", "def upgrade() -> None")},
         "structure", [f"c002_backfill_amount_cents.py, line {line_of('c002_backfill_amount_cents.py', 'def upgrade')}",
                       "syntax error"]),
+    "a down_revision with a typo": (
+        {"c002_backfill_amount_cents.py": ('down_revision = "c001"', 'down_revision = "c00l"')},
+        "structure", [f"c002_backfill_amount_cents.py, line {line_of('c002_backfill_amount_cents.py', 'down_rev')}",
+                      "down_revision is 'c00l', and no revision in the folder has that id"]),
     "drops the table": (  # the whole table "contracted"
         {"c003_contract_amount.py": (CONTRACT_BATCH, '    op.drop_table("orders")\n')},
         "structure", [f"c003_contract_amount.py, line {line_of('c003_contract_amount.py', CONTRACT_BATCH)}",
