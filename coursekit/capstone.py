@@ -672,6 +672,8 @@ def _run_in_child(name: str, arguments: tuple, seconds: float, send) -> None:
         line = RUNNERS[name](*arguments)
     except TimeLimit as error:
         line = time_limit_line(name, seconds, error)
+    except SystemExit as error:
+        line = Line(name, FAIL, f"{explain_error(error)}: a revision must not end the program.", stops=True)
     except Exception as error:  # noqa: BLE001 - the grader says what broke rather than dying
         if _TIMED_OUT.is_set():
             line = time_limit_line(name, seconds, error)
@@ -698,8 +700,9 @@ def run_check(name: str, arguments: tuple, seconds: float) -> Line:
         return Line(name, FAIL, f"still running after {seconds:g} s and could not be stopped: an endless loop or a "
                                 "statement waiting for ever? Fix it, then grade again.", stops=True)
     except EOFError:
+        process.join()
         return Line(name, FAIL, f"the check's process ended without a verdict (exit code {process.exitcode}): does "
-                                "a revision call exit()?", stops=True)
+                                "a revision call os._exit() or crash Python?", stops=True)
     finally:
         if process.is_alive():
             process.kill()

@@ -124,6 +124,11 @@ WRONG_SOLUTIONS = {
         {"c002_backfill_amount_cents.py": ('down_revision = "c001"', 'down_revision = "c00l"')},
         "structure", [f"c002_backfill_amount_cents.py, line {line_of('c002_backfill_amount_cents.py', 'down_rev')}",
                       "down_revision is 'c00l', and no revision in the folder has that id"]),
+    "calls exit()": (
+        {"c002_backfill_amount_cents.py": ("def upgrade() -> None:\n",
+                                           "def upgrade() -> None:\n    raise SystemExit(3)\n")},
+        "structure", ["SystemExit", f"line {line_of('c002_backfill_amount_cents.py', 'def upgrade') + 1} of "
+                      "c002_backfill_amount_cents.py", "must not end the program"]),
     "drops the table": (  # the whole table "contracted"
         {"c003_contract_amount.py": (CONTRACT_BATCH, '    op.drop_table("orders")\n')},
         "structure", [f"c003_contract_amount.py, line {line_of('c003_contract_amount.py', CONTRACT_BATCH)}",
