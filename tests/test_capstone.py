@@ -97,6 +97,13 @@ WRONG_SOLUTIONS = {
                                            'def upgrade() -> None:\n'
                                            '    op.execute("DELETE FROM orders WHERE order_id = \'ORD-0000999\'")\n')},
         "data", ["c002 (c002_backfill_amount_cents.py) loses 1 of the 1,000 orders", "ORD-0000999"]),
+    "an order added": (  # a test order left behind in the backfill
+        {"c002_backfill_amount_cents.py": ('def upgrade() -> None:\n',
+                                           'def upgrade() -> None:\n'
+                                           '    op.execute("INSERT INTO orders (order_id, customer_id, country, '
+                                           "ordered_at, amount) VALUES ('TEST-1', 'C-000062', 'DE', '2025-12-31', "
+                                           '1.0)")\n')},
+        "data", ["the sums per customer changed for 1 customer(s), e.g. C-000062", "A migration adds no orders"]),
     "no downgrade": (
         {"c001_expand_amount_cents.py": (C001_DOWNGRADE_START, C001_DOWNGRADE_START.replace("downgrade", "undo"))},
         "structure", ["c001_expand_amount_cents.py, line", "has no downgrade()"]),
