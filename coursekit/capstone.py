@@ -42,7 +42,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
 from coursekit.alembic_setup import MIGRATIONS_DIR
-from coursekit.dataset import insert_orders, read_orders_csv
+from coursekit.dataset import COLUMNS, insert_orders, read_orders_csv
 from coursekit.db import make_engine
 from coursekit.exercises import explain_error
 from coursekit.migrations import enable_transactional_ddl
@@ -373,6 +373,24 @@ def expected_cents() -> dict[str, tuple[str, int]]:
     return {order_id: (customer, euros_to_cents(amount)) for order_id, customer, _, _, amount, *_ in read_orders_csv()}
 
 
+OTHER_COLUMNS = ("customer_id", "country", "ordered_at", "shipped_at", "refunded_at")
+
+
+def other_columns_changed(engine) -> str | None:
+    """The first column besides the amount whose value changed for some order, said with an example; or None."""
+    with engine.connect() as conn:
+        now = {row[0]: row[1:] for row in conn.execute(text(
+            f"SELECT order_id, {', '.join(OTHER_COLUMNS)} FROM orders"))}
+    for row in read_orders_csv():
+        was = dict(zip(COLUMNS, row, strict=True))
+        order_id = was["order_id"]
+        for column, value in zip(OTHER_COLUMNS, now[order_id], strict=True):
+            if value != was[column]:
+                return (f"{column} changed: order {order_id} had {was[column]!r}, now {value!r}. The migration "
+                        "changes only the amount's column.")
+    return None
+
+
 def check_data(versions: Path) -> Line:
     expected = expected_cents()
     engine = orders_database()
@@ -408,8 +426,11 @@ def check_data(versions: Path) -> Line:
         return Line("data", FAIL, f"the sums per customer changed for {len(changed)} customer(s), e.g. {first}: "
                                   f"{before.get(first, 0)} cents before, {after.get(first, 0)} after. A migration "
                                   "adds no orders and moves none to another customer.")
+    changed_column = other_columns_changed(engine)
+    if changed_column:
+        return Line("data", FAIL, changed_column)
     return Line("data", PASS, f"all {len(expected):,} orders kept, every amount_cents right to the cent, the sums of "
-                              f"all {len(before)} customers unchanged")
+                              f"all {len(before)} customers unchanged, the other columns as they were")
 
 
 # --- compatibility --------------------------------------------------------------------------------------------------

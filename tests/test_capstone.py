@@ -104,6 +104,12 @@ WRONG_SOLUTIONS = {
                                            "ordered_at, amount) VALUES ('TEST-1', 'C-000062', 'DE', '2025-12-31', "
                                            '1.0)")\n')},
         "data", ["the sums per customer changed for 1 customer(s), e.g. C-000062", "A migration adds no orders"]),
+    "another column changed": (
+        {"c002_backfill_amount_cents.py": ('def upgrade() -> None:\n',
+                                           'def upgrade() -> None:\n'
+                                           '    op.execute("UPDATE orders SET shipped_at = NULL WHERE order_id = '
+                                           "'ORD-0000001'\")\n")},
+        "data", ["shipped_at changed: order ORD-0000001 had '2025-01-04', now None"]),
     "no downgrade": (
         {"c001_expand_amount_cents.py": (C001_DOWNGRADE_START, C001_DOWNGRADE_START.replace("downgrade", "undo"))},
         "structure", ["c001_expand_amount_cents.py, line", "has no downgrade()"]),
