@@ -6,17 +6,23 @@ The task: the shop stores money as ``amount REAL``; move it to ``amount_cents IN
 
 - **structure**: the files load, one head, every revision has a downgrade, base → head → base gives the schema back;
 - **goal**: at the head, ``amount`` is gone and ``amount_cents`` is an INTEGER that refuses NULL and 0;
-- **data**: from the course's 1,000 orders, none lost, every ``amount_cents`` equal to the amount to the cent, and the
-  sums per customer equal before and after;
+- **data**: from the course's 1,000 orders (``data/orders.csv``), none lost, every ``amount_cents`` equal to the
+  amount to the cent (``CAST(amount * 100 AS INTEGER)`` truncates 57 of them), the sums per customer equal before and
+  after, the other columns unchanged;
 - **compatibility**: at every revision, the deployed shops (v1, v2 once the schema lets both run, v1 retired only
   once v2 runs) write, read, and read each other's writes;
-- **postgres**: the chain runs on the course's PostgreSQL under a ``lock_timeout`` while shop sessions write, and no
-  shop write fails.
+- **postgres**: the chain runs on the course's PostgreSQL (``postgres_url()``) under a ``lock_timeout`` while shop
+  sessions write as the rollout deploys them, and no shop write fails; no plain ``CREATE INDEX`` on orders (it blocks
+  writes while it builds: read from the SQL sent, as 1,000 rows build at once); and back to base there too.
 
 The learner's files are copied to a scratch folder and every check builds its own database there, so nothing of the
 learner's is changed. Each check runs in a child process with a time limit: an endless loop in a revision is stopped
-and named (its file and line), and the grader goes on. A check that needs the chain to upgrade is not run when the
-structure check found that it cannot.
+and named (its file and line), and the grader goes on. The checks that upgrade are not run when the structure
+check found that the chain does not reach its head; the PostgreSQL check is not run when no rollout keeps the shops
+working (compatibility).
+
+Not graded (yet): ``alembic check`` (there is no model of the capstone's table to compare with), and squawk's lint of
+the offline SQL.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
-from coursekit.alembic_setup import MIGRATIONS_DIR
+from coursekit.alembic_setup import MIGRATIONS_DIR, alembic_config
 from coursekit.dataset import COLUMNS, insert_orders, read_orders_csv
 from coursekit.db import make_engine
 from coursekit.exercises import explain_error
@@ -172,8 +178,6 @@ def copy_of(folder: Path, into: Path) -> Path:
 
 def config_for(versions: Path, connection):
     """Alembic settings: the course's env.py (it runs on ``connection``), the learner's revisions."""
-    from coursekit.alembic_setup import alembic_config
-
     config = alembic_config(connection)
     config.set_main_option("version_locations", str(versions))
     return config
@@ -212,8 +216,8 @@ def migrate(engine, versions: Path, action: str, target: str, script=None) -> No
     except TimeLimit:
         raise
     except Exception as error:  # the learner's code: say what broke and where, never a traceback
-        which = f"revision {named(script)}" if script is not None else f"{action} to {target}"
-        raise Stop(f"the {action} of {which} failed: {explain_error(error)}") from error
+        which = f" of revision {named(script)}" if script is not None else f" to {target}"
+        raise Stop(f"the {action}{which} failed: {explain_error(error)}") from error
 
 
 def schema_of(engine) -> dict:
