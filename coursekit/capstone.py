@@ -179,6 +179,7 @@ def copy_of(folder: Path, into: Path) -> Path:
 def config_for(versions: Path, connection):
     """Alembic settings: the course's env.py (it runs on ``connection``), the learner's revisions."""
     config = alembic_config(connection)
+    config.set_main_option("path_separator", "os")  # version_locations is one path, which may hold a space
     config.set_main_option("version_locations", str(versions))
     return config
 

@@ -6,12 +6,15 @@ Each wrong solution is the reference with one mistake written into it, so a fail
 """
 
 import hashlib
+import io
 import sqlite3
 import time
 from pathlib import Path
 
 import pytest
+from alembic import command
 
+from coursekit.alembic_setup import alembic_config
 from coursekit.capstone import CHECKS, FAIL, NOT_RUN, PASS, REFERENCE, grade
 from coursekit.dataset import read_orders_csv
 
@@ -53,6 +56,21 @@ def test_the_reference_solution_passes_every_check_within_the_target_time(tmp_pa
     print(f"grader run time on the reference: {seconds:.1f} s")
 
 
+def test_the_reference_writes_its_postgresql_sql_offline():
+    """``alembic upgrade head --sql`` for PostgreSQL, as lesson 12 shows it: each revision asks the migration context
+    for the dialect (``op.get_bind()`` has no connection offline)."""
+    out = io.StringIO()
+    config = alembic_config(url="postgresql+psycopg://")
+    config.output_buffer = out
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", str(REFERENCE))
+    command.upgrade(config, "head", sql=True)
+    sql = out.getvalue()
+    assert "CREATE TRIGGER orders_sync_amount BEFORE INSERT OR UPDATE ON orders" in sql
+    assert "UPDATE orders SET amount_cents = CAST(ROUND(amount * 100) AS INTEGER) WHERE amount_cents IS NULL" in sql
+    assert "ADD CONSTRAINT ck_orders_amount_cents_positive CHECK (amount_cents > 0)" in sql
+
+
 def test_the_scorecard_prints_one_stable_line_per_check(tmp_path):
     card = grade(solution(tmp_path / "versions", {}), checks=("structure", "goal", "data"))
     text = repr(card)
@@ -84,7 +102,8 @@ NOTHING = '    """Nothing to undo'  # c002's downgrade: its docstring says why i
 CONTRACT_BATCH = """    with op.batch_alter_table("orders") as batch:
         batch.drop_column("amount")
         batch.alter_column("amount_cents", existing_type=sa.Integer(), nullable=False)
-        batch.create_check_constraint("ck_orders_amount_cents_positive", "amount_cents > 0")
+        # named by the model's naming convention (coursekit/models.py): ck_orders_amount_cents_positive
+        batch.create_check_constraint("amount_cents_positive", "amount_cents > 0")
 """
 
 WRONG_SOLUTIONS = {

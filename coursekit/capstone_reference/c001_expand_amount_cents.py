@@ -49,7 +49,7 @@ POSTGRES_UNSYNC = ["DROP TRIGGER orders_sync_amount ON orders", "DROP FUNCTION o
 
 
 def on_sqlite() -> bool:
-    return op.get_bind().dialect.name == "sqlite"
+    return op.get_context().dialect.name == "sqlite"  # works offline (--sql) too, where there is no connection
 
 
 def upgrade() -> None:

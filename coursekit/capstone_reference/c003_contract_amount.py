@@ -47,7 +47,7 @@ POSTGRES_UNSYNC = ["DROP TRIGGER orders_sync_amount ON orders", "DROP FUNCTION o
 
 
 def on_sqlite() -> bool:
-    return op.get_bind().dialect.name == "sqlite"
+    return op.get_context().dialect.name == "sqlite"  # works offline (--sql) too, where there is no connection
 
 
 def upgrade() -> None:
@@ -56,12 +56,13 @@ def upgrade() -> None:
     with op.batch_alter_table("orders") as batch:
         batch.drop_column("amount")
         batch.alter_column("amount_cents", existing_type=sa.Integer(), nullable=False)
-        batch.create_check_constraint("ck_orders_amount_cents_positive", "amount_cents > 0")
+        # named by the model's naming convention (coursekit/models.py): ck_orders_amount_cents_positive
+        batch.create_check_constraint("amount_cents_positive", "amount_cents > 0")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("orders") as batch:
-        batch.drop_constraint("ck_orders_amount_cents_positive", type_="check")
+        batch.drop_constraint("amount_cents_positive", type_="check")
         batch.alter_column("amount_cents", existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column("amount", sa.REAL(), nullable=True))
     op.execute("UPDATE orders SET amount = amount_cents / 100.0")
