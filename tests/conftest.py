@@ -7,9 +7,19 @@ from sqlalchemy import create_engine
 
 from coursekit.schema import rules_frame, schema_frame
 from coursekit.verify import table_fingerprint
+from tests.browser import find_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium for the browser tests; they skip, saying why, where there is none."""
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no Chromium found: install Debian's package (apt-get install chromium) to run the browser test")
+    return path
 
 
 @pytest.fixture

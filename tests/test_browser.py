@@ -12,7 +12,6 @@ from tests.browser import (
     STEPPER_LESSON,
     copy_without_outputs,
     drive_stepper_lesson,
-    find_chromium,
     free_port,
     isolated_jupyter_env,
     lab_command,
@@ -21,14 +20,6 @@ from tests.browser import (
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = find_chromium()
-    if path is None:
-        pytest.skip("no Chromium found: install Debian's package (apt-get install chromium) to run the browser test")
-    return path
 
 
 def test_clicking_the_stepper_changes_the_rendered_schema_and_rows(chromium, tmp_path):

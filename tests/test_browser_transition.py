@@ -15,7 +15,6 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.browser import (
     copy_without_outputs,
-    find_chromium,
     free_port,
     isolated_jupyter_env,
     lab_command,
@@ -31,14 +30,6 @@ CELLS = [
     "from coursekit.transition_stepper import TransitionStepper\nfrom tests.transition_shop import make_transition",
     "shop = make_transition(1_000)\nTransitionStepper(shop)",
 ]
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    path = find_chromium()
-    if path is None:
-        pytest.skip("no Chromium found: install Debian's package (apt-get install chromium) to run the browser test")
-    return path
 
 
 def test_a_whole_transition_clicked_in_the_browser_shows_every_cross_version_read(chromium, tmp_path):
