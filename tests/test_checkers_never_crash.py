@@ -10,7 +10,7 @@ none of the check's hints, which belong to other mistakes.
 import importlib
 import inspect
 import pkgutil
-import sqlite3
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -43,6 +43,9 @@ from tests import test_exercises_lesson10 as answers10
 from tests import test_exercises_lesson11 as answers11
 from tests import test_exercises_lesson12 as answers12
 from tests import test_exercises_lesson13 as answers13
+from tests.never_crash import HERE, ON_POSTGRES, body_line, misspelled_sql_with_sqlite3, row, unrelated
+
+THIS_FILE = "of test_checkers_never_crash.py"
 
 NOT_MINE = {"lesson02", "lesson03"}  # their checks have their own tables in tests/test_exercises_lesson02.py and 03
 
@@ -80,100 +83,6 @@ def test_a_wrong_answer_gets_a_verdict(check, answer):
     arguments = [answer] * len(inspect.signature(check).parameters)
     result = check(*arguments)
     assert isinstance(result, Verdict) and not result.ok and result.message
-
-
-# --- Exceptions unrelated to any exercise, as a learner's function of each shape would raise them -----------------
-
-def divides_by_zero(*args):
-    return 1 / 0
-
-
-def raises_key_error(*args):
-    return {}["currency"]
-
-
-def misspelled_sql_on_conn(conn):
-    conn.execute(text("ALTR TABLE orders ADD COLUMN x TEXT"))
-
-
-def forgets_text_on_conn(conn):
-    conn.execute("ALTER TABLE orders ADD COLUMN x TEXT")
-
-
-def misspelled_sql_on_engine(engine, *rest):
-    with engine.begin() as conn:
-        conn.execute(text("ALTR TABLE orders ADD COLUMN x TEXT"))
-
-
-def forgets_text_on_engine(engine, *rest):
-    with engine.begin() as conn:
-        conn.execute("ALTER TABLE orders ADD COLUMN x TEXT")
-
-
-def misspelled_sql_on_second(path, engine):
-    misspelled_sql_on_engine(engine)
-
-
-def forgets_text_on_second(path, engine):
-    forgets_text_on_engine(engine)
-
-
-def misspelled_sql_in_revision():
-    op.execute("ALTR TABLE orders ADD COLUMN x TEXT")
-
-
-def forgets_text_in_revision():
-    op.get_bind().execute("ALTER TABLE orders ADD COLUMN x TEXT")
-
-
-def misspelled_sql_with_sqlite3(*args):
-    sqlite3.connect(":memory:").execute("ALTR TABLE orders ADD COLUMN x TEXT")
-
-
-HERE = "of test_checkers_never_crash.py"
-
-
-def body_line(function) -> int:
-    """The line of a one-line function's body, where it raises."""
-    return function.__code__.co_firstlineno + 1
-NAMES_A_PYTHON_ERROR = ["the database refused", "text()"]
-NAMES_A_SQL_ERROR = ["ZeroDivisionError", "your code raised", "text()"]
-UNRELATED = {  # name: (words the verdict must contain, words it must not contain)
-    "1/0": ([f"ZeroDivisionError: division by zero (at line {body_line(divides_by_zero)} {HERE}: `return 1 / 0`)"],
-            NAMES_A_PYTHON_ERROR),
-    "KeyError": ([f"KeyError: 'currency' (at line {body_line(raises_key_error)} {HERE}: `return {{}}[\"currency\"]`)"],
-                 NAMES_A_PYTHON_ERROR),
-    "SQL syntax": (['the database refused the SQL `ALTR TABLE orders ADD COLUMN x TEXT`: near "ALTR": syntax error',
-                    HERE], NAMES_A_SQL_ERROR),
-    "no text()": (["ObjectNotExecutableError", "takes SQL wrapped in text()", HERE], ["the database refused"]),
-}
-ON_POSTGRES = {**UNRELATED, "SQL syntax": (['syntax error at or near "ALTR"', "ALTR TABLE orders", HERE],
-                                           NAMES_A_SQL_ERROR)}
-SHAPES = {  # the learner's function of each shape, for each unrelated exception
-    "conn": {"1/0": divides_by_zero, "KeyError": raises_key_error, "SQL syntax": misspelled_sql_on_conn,
-             "no text()": forgets_text_on_conn},
-    "engine first": {"1/0": divides_by_zero, "KeyError": raises_key_error, "SQL syntax": misspelled_sql_on_engine,
-                     "no text()": forgets_text_on_engine},
-    "engine second": {"1/0": divides_by_zero, "KeyError": raises_key_error, "SQL syntax": misspelled_sql_on_second,
-                      "no text()": forgets_text_on_second},
-    "revision": {"1/0": divides_by_zero, "KeyError": raises_key_error, "SQL syntax": misspelled_sql_in_revision,
-                 "no text()": forgets_text_in_revision},
-    "plain": {"1/0": divides_by_zero, "KeyError": raises_key_error},
-}
-
-
-def unrelated(check, shape, hints, place=lambda function: (function,), expected=UNRELATED, marks=()):
-    """One row per unrelated exception: the check's answer raises it; the verdict names it and none of ``hints``."""
-    for name, function in SHAPES[shape].items():
-        must, must_not = expected[name]
-        yield pytest.param(check, place(function), must, [*must_not, *hints], marks=marks,
-                           id=f"{check.__module__.rsplit('.', 1)[1]}.{check.__name__}-{shape}-{name}")
-
-
-def row(check, answer, must, must_not=(), name=""):
-    arguments = answer if isinstance(answer, tuple) else (answer,)
-    return pytest.param(check, arguments, list(must), list(must_not),
-                        id=f"{check.__module__.rsplit('.', 1)[1]}.{check.__name__}-{name or must[0][:40]}")
 
 
 # --- Wrong answers whose hint must fit them, check by check ------------------------------------------------------
@@ -406,7 +315,7 @@ LESSON_08 = [
         TEST_HINT),
     *unrelated(lesson13.check_default_test, "engine first", TEST_HINT),
     row(lesson13.check_default_test, bare_assert,
-        ["your test failed: an assert failed", f"at line {body_line(bare_assert)} {HERE}: `assert 1 == 2`"]),
+        ["your test failed: an assert failed", f"at line {body_line(bare_assert)} {THIS_FILE}: `assert 1 == 2`"]),
     row(lesson13.check_default_test, skips_itself, ["your test skipped itself", "Skipped: later"]),
 ]
 
@@ -434,9 +343,17 @@ LESSON_11 = [
     row(lesson16.check_safe_not_null_order, ["c", "b", "d", "a"], ["drop the CHECK last"], ["validate before"]),
 ]
 
+def rows_of_new_lessons() -> list:
+    """The ``NEVER_CRASH`` rows that later lessons keep in their own ``tests/test_exercises_lessonNN.py``."""
+    rows = []
+    for module_info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if module_info.name.startswith("test_exercises_lesson"):
+            rows += getattr(importlib.import_module(f"tests.{module_info.name}"), "NEVER_CRASH", [])
+    return rows
+
+
 TABLE = [*LESSON_01, *LESSON_03, *LESSON_04, *LESSON_05, *LESSON_06, *LESSON_10, *LESSON_07, *LESSON_08, *LESSON_09,
-         *LESSON_15,
-         *LESSON_11]
+         *LESSON_15, *LESSON_11, *rows_of_new_lessons()]
 
 
 def test_the_table_has_rows_for_every_check():
