@@ -158,8 +158,16 @@ def test_the_answer_key_is_what_postgresql_does():
         assert updated == UPDATABLE, refused
         assert "cannot update view" in refused["c"] and "single table" in refused["c"]
         assert "cannot update view" in refused["e"] and "LIMIT" in refused["e"]
+        assert all("INSTEAD OF UPDATE trigger" in refused[letter] for letter in "ce"), refused  # the HINT
         with pg.connect() as conn, pytest.raises(Exception, match="cannot update column \"amount_cents\""):
             conn.execute(text("UPDATE d SET amount_cents = 1 WHERE order_id = 'ORD-0000004'"))
+        for refusing in ("SELECT DISTINCT order_id, amount FROM purchases",  # the others e's reason names
+                         "SELECT order_id, amount FROM purchases OFFSET 1",
+                         "SELECT order_id, amount FROM purchases UNION ALL SELECT order_id, amount FROM purchases",
+                         "SELECT customer_id AS order_id, sum(amount) AS amount FROM purchases GROUP BY 1"):
+            with pg.connect() as conn, pytest.raises(Exception, match="cannot update view"):
+                conn.execute(text(f"CREATE VIEW f AS {refusing}"))
+                conn.execute(text("UPDATE f SET amount = 1 WHERE order_id = 'ORD-0000004'"))
     finally:
         pg.dispose()
         with admin.connect() as conn:
