@@ -11,12 +11,30 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: setup lab test record lint reset site bench clean
 
-# The virtual environment, with the pinned requirements and the course's helper package (editable).
+# The virtual environment, with the pinned requirements and the course's helper package (editable). INSTALLER=auto
+# uses uv (seconds) when it is on the PATH or your Python's pip can put it into the new venv, else pip (about a minute)
+# with the same pins; INSTALLER=uv or INSTALLER=pip forces one. Binder installs with pip from binder/requirements.txt.
+INSTALLER ?= auto
+UV_VERSION := 0.13.9
+define install_with_uv
+{ if command -v uv >/dev/null 2>&1; then uv=uv; [ -x $(BIN)/python ] || uv venv --quiet --seed --python $(PYTHON) $(VENV); \
+  else uv=$(BIN)/uv; { [ -x $(BIN)/python ] || $(PYTHON) -m venv --without-pip $(VENV); } && \
+       { [ -x $$uv ] || $(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check \
+                        uv==$(UV_VERSION) pip; }; fi && \
+  $$uv pip install --quiet --python $(BIN)/python -r requirements.txt && \
+  $$uv pip install --quiet --python $(BIN)/python --no-deps -e . && echo "== installed with uv ($$uv)"; }
+endef
+define install_with_pip
+{ $(PYTHON) -m venv $(VENV) && \
+  $(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt && \
+  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . && echo "== installed with pip"; }
+endef
+
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); run: make PYTHON=python3.11 ..."'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@if [ "$(INSTALLER)" != pip ] && $(install_with_uv); then :; \
+	elif [ "$(INSTALLER)" = uv ]; then echo "uv could not install the course (INSTALLER=pip uses pip)"; exit 1; \
+	else echo "== uv is not available here: installing with pip (about a minute)"; $(install_with_pip); fi
 	@touch $@
 
 setup: $(STAMP)

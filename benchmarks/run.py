@@ -5,7 +5,7 @@ once); a ratio is measured side by side in the same run. These are measurements,
 because a machine is slow.
 
     python -m benchmarks.run                 # everything but the set-up: sizes up to 1M, notebooks, the test suite
-    python -m benchmarks.run --with-setup    # also time `make test`'s set-up (a fresh venv, about a minute more)
+    python -m benchmarks.run --with-setup    # also time `make setup` into a fresh venv with uv and with pip (~1 min)
     python -m benchmarks.run --quick         # tiny sizes, one run, no notebooks and no test suite (seconds)
 
 The course's own PostgreSQL server (coursekit.pgserver) is timed in fresh processes, as a kernel meets it: a cold start
@@ -239,19 +239,61 @@ def bench_notebooks(runs: int, folder: Path = REPO / "notebooks") -> dict:
 TEST_COMMAND = [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile"]
 
 
+def setup_seconds(installer: str) -> float:
+    """`make setup` into a fresh venv with one installer, as a fresh clone's `make lab` or `make test` starts.
+
+    The venv is scratch; its editable install points at this checkout, and nothing else changes. uv's and pip's
+    download caches are whatever this machine has (warm after the first run).
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        venv = Path(scratch) / "venv"
+        return timed(lambda: subprocess.run(["make", "-s", "setup", f"VENV={venv}", f"INSTALLER={installer}"],
+                                            cwd=REPO, check=True, capture_output=True))
+
+
+FIRST_LESSON = "notebooks/01-add-a-status-column.ipynb"
+
+
+def lab_start_seconds(limit: float = 180) -> float:
+    """A fresh clone's `make lab`: seconds from the command to lesson 01 served (its set-up included).
+
+    The clone is of this checkout's HEAD, in a scratch folder; JupyterLab runs on a free loopback port, no browser,
+    and is stopped (with its process group) once the lesson's file is served by the contents API.
+    """
+    import urllib.request
+
+    from tests.browser import free_port
+
+    with tempfile.TemporaryDirectory() as scratch:
+        clone = Path(scratch) / "course"
+        subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+        port, token = free_port(), "bench"
+        flags = f"--no-browser --port={port} --ip=127.0.0.1 --ServerApp.token={token}"
+        start = time.perf_counter()
+        lab = subprocess.Popen(["make", "-s", "lab", f"JUPYTER_ARGS={flags}"], cwd=clone, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}/api/contents/{FIRST_LESSON}?content=0&token={token}"
+        try:
+            while time.perf_counter() - start < limit:
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as answer:
+                        if answer.status == 200:
+                            return time.perf_counter() - start
+                except OSError:
+                    time.sleep(0.1)
+            raise TimeoutError(f"make lab did not serve lesson 01 within {limit} s")
+        finally:
+            os.killpg(lab.pid, 15)
+            lab.wait(timeout=30)
+
+
 def bench_make_test(with_setup: bool) -> dict:
     """`make test` in two parts: the set-up (a fresh venv with the pins and the course) and the pytest run."""
     figures = {}
     if with_setup:
-        with tempfile.TemporaryDirectory() as scratch:
-            venv = Path(scratch) / "venv"
-            figures["setup_s"] = timed(lambda: (
-                subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True),
-                subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r",
-                                "requirements.txt"], cwd=REPO, check=True),
-                subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "-e",
-                                "."], cwd=REPO, check=True)))
-        # the editable install of the scratch venv pointed at this checkout; nothing else changed
+        for installer in ("uv", "pip"):
+            figures[f"setup_{installer}_s"] = setup_seconds(installer)
+        figures["fresh_clone_make_lab_s"] = lab_start_seconds()
     result = {}  # the run gets its own session: a test that signals its process group must not stop the benchmark
     figures["run_s"] = timed(lambda: result.update(run=subprocess.run(TEST_COMMAND, cwd=REPO, capture_output=True,
                                                                       text=True, start_new_session=True)))
@@ -317,7 +359,7 @@ def table(results: dict) -> str:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run, no notebooks or make test")
-    parser.add_argument("--with-setup", action="store_true", help="also time a fresh `make test` set-up (~1 min)")
+    parser.add_argument("--with-setup", action="store_true", help="also time make setup (uv, pip) and make lab")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported (default 3)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
