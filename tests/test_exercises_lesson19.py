@@ -1,8 +1,20 @@
-"""Lesson 19's exercise checks: the solutions pass; the wrong answers a learner gives get a verdict naming them."""
+"""Lesson 19's exercise checks: the solutions pass; the wrong answers a learner gives get a verdict naming them.
 
+One test (marked server) runs the lesson's merge on the course's own PostgreSQL, as the lesson's paragraph on
+PostgreSQL says it runs, with a BEFORE trigger that normalises, and compares lower() there and in SQLite.
+"""
+
+import ast
+import secrets
+import sqlite3
+
+import nbformat
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
+from coursekit.customers import load_customers
+from coursekit.dataset import insert_orders, read_orders_csv
 from coursekit.exercises.lesson19 import (
     ACCOUNTS,
     SURVIVORS,
@@ -10,6 +22,8 @@ from coursekit.exercises.lesson19 import (
     check_survivor_query,
     scratch_shop,
 )
+from coursekit.order_steps import CREATE_ORDERS
+from coursekit.pgserver import embedded_url
 from tests.conftest import REPO
 from tests.never_crash import row, unrelated
 from tests.test_exercises import solutions
@@ -187,3 +201,55 @@ NEVER_CRASH = [
     row(check_merge_most_orders, merge(AUDIT, "INSERT INTO customer_merges VALUES (1)"),
         ["table customer_merges has 4 columns but 1 values were supplied"], ["rolled back", "re-point"]),
 ]
+
+
+# --- The lesson's claims about PostgreSQL (its paragraph "On PostgreSQL"), on the course's own server -------------
+
+def lesson_constants():
+    """The lesson's SQL as its cells define it: every top-level assignment to an upper-case name (RANKED, MERGE...)."""
+    namespace = {}
+    for cell in nbformat.read(LESSON_19, as_version=4).cells:
+        if cell.cell_type != "code" or cell.source.startswith("%"):
+            continue
+        constants = [node for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+                     and all(isinstance(target, ast.Name) and target.id.isupper() for target in node.targets)]
+        exec(compile(ast.Module(body=constants, type_ignores=[]), "lesson 19", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.server
+def test_on_postgresql_the_merge_runs_as_it_is_and_a_before_trigger_normalises():
+    lesson = lesson_constants()
+    schema = f"lesson19_{secrets.token_hex(4)}"
+    engine = create_engine(embedded_url(), connect_args={"options": f"-csearch_path={schema}"})
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+        load_customers(conn)
+        conn.execute(text(CREATE_ORDERS))
+        insert_orders(conn, read_orders_csv())
+    try:
+        with engine.connect() as conn:
+            with pytest.raises(IntegrityError, match="could not create unique index"):
+                conn.execute(text(lesson["MERGE"]["unique index"]))
+            conn.rollback()
+        with engine.begin() as conn:
+            changed = {step: conn.execute(text(sql.format(person="lower(trim(email))"))).rowcount
+                       for step, sql in lesson["MERGE"].items()}
+            conn.execute(text("CREATE FUNCTION normalise_email() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                              "NEW.email := lower(trim(NEW.email)); RETURN NEW; END $$"))
+            conn.execute(text("CREATE TRIGGER customers_email BEFORE INSERT OR UPDATE OF email ON customers "
+                              "FOR EACH ROW EXECUTE FUNCTION normalise_email()"))
+            conn.execute(text("INSERT INTO customers VALUES ('C-000201', 'Vera Novak', ' Vera.Novak@Example.COM', "
+                              "'2025-06-02')"))
+            stored = conn.execute(text("SELECT email FROM customers WHERE customer_id = 'C-000201'")).scalar_one()
+            folded = conn.execute(text("SELECT lower('ÅB')")).scalar_one()
+        with engine.connect() as conn, pytest.raises(IntegrityError, match="duplicate key value"):
+            conn.execute(text("INSERT INTO customers VALUES ('C-000202', 'X', 'UMAR.costa4@example.com ', 'x')"))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+    assert (changed["record merges"], changed["re-point orders"], changed["delete duplicates"]) == (7, 47, 7)
+    assert stored == "vera.novak@example.com"
+    assert folded == "åb", "PostgreSQL's lower() follows the locale"
+    assert sqlite3.connect(":memory:").execute("SELECT lower('ÅB')").fetchone() == ("Åb",), "SQLite's: A to Z only"
