@@ -1,4 +1,4 @@
-"""Repository-wide pytest set-up: the test session's own PostgreSQL server, and the server lessons' schemas per worker."""
+"""Repository-wide pytest set-up: the session's own PostgreSQL server, and the server lessons' schemas per worker."""
 
 import os
 import shutil
@@ -12,12 +12,13 @@ from tests.servers import OWN_URL_VARIABLE, SERVER_NOTEBOOKS, own_postgres_url
 
 
 def pytest_configure(config):
-    # Under pytest-xdist, two workers may run lesson 15 or 16 at once (nbval, and the run-every-cell-twice test): each
-    # worker's kernels get their own schema and database, which the lessons read from LESSON15_SCHEMA / LESSON16_SCHEMA.
+    # Under pytest-xdist, two workers may run a server lesson at once (nbval, and the run-every-cell-twice test): each
+    # worker's kernels get their own schema and database, which lesson NN reads from LESSONNN_SCHEMA.
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
-        os.environ.setdefault("LESSON15_SCHEMA", f"lesson15_{worker}")
-        os.environ.setdefault("LESSON16_SCHEMA", f"lesson16_{worker}")
+        for notebook in SERVER_NOTEBOOKS:
+            number = notebook[:2]
+            os.environ.setdefault(f"LESSON{number}_SCHEMA", f"lesson{number}_{worker}")
         return
     # The first process (xdist's controller, or the only one) sets up what its workers and kernels inherit: the
     # lessons run on the course's own server, in a data folder of this session's own (so neither a learner's
