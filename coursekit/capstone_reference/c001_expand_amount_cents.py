@@ -2,6 +2,8 @@
 
 Shop v1 writes only ``amount`` and shop v2 only ``amount_cents``; the triggers fill the other column, so each
 version reads the other's writes. Cents are ROUNDed: ``CAST(amount * 100 AS INTEGER)`` truncates 9.20 to 919.
+On PostgreSQL the revision first sets a lock_timeout: an ALTER TABLE that waits for its lock makes every shop write
+queue behind it, so it gives up instead (and is run again) before the customers' writes do.
 
 Revision ID: c001
 Revises:
@@ -14,6 +16,16 @@ revision = "c001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# What squawk (the PostgreSQL migration linter) finds here that is safe in this migration, and why.
+SQUAWK_WAIVERS = {
+    "ban-drop-not-null": "shop v1 still reads amount, and no reader sees a NULL there: for every order shop v2 writes, "
+                         "the trigger below fills amount (SQLite runs its triggers after the insert, so the column "
+                         "must accept NULL for that moment)",
+    "prefer-bigint-over-int": "amount_cents holds one order's price: INTEGER reaches 21,474,836.47 euros, far above "
+                              "any order, and the task's schema asks for INTEGER",
+}
+TIMEOUTS = ["SET LOCAL lock_timeout = '1s'", "SET LOCAL statement_timeout = '5s'"]  # this transaction only
 
 SQLITE_SYNC = [
     "CREATE TRIGGER amount_cents_on_insert AFTER INSERT ON orders WHEN NEW.amount_cents IS NULL BEGIN "
@@ -52,7 +64,14 @@ def on_sqlite() -> bool:
     return op.get_context().dialect.name == "sqlite"  # works offline (--sql) too, where there is no connection
 
 
+def set_timeouts() -> None:
+    """On PostgreSQL: wait at most 1 s for a lock, and stop a statement that runs longer than 5 s."""
+    for statement in [] if on_sqlite() else TIMEOUTS:
+        op.execute(statement)
+
+
 def upgrade() -> None:
+    set_timeouts()
     with op.batch_alter_table("orders") as batch:  # SQLite rebuilds the table to loosen NOT NULL
         batch.alter_column("amount", existing_type=sa.REAL(), nullable=True)
         batch.add_column(sa.Column("amount_cents", sa.Integer(), nullable=True))
@@ -61,6 +80,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    set_timeouts()
     for statement in [f"DROP TRIGGER {name}" for name in SQLITE_TRIGGERS] if on_sqlite() else POSTGRES_UNSYNC:
         op.execute(statement)
     with op.batch_alter_table("orders") as batch:
