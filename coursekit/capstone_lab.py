@@ -168,7 +168,12 @@ def one_revision_per_step(context, revision, directives) -> None:
     """Alembic's hook before a revision file is written: none is written when the revision exists already."""
     versions = Path(context.script.dir) / "versions"
     for directive in list(directives):
-        found = existing_revision(versions, directive.rev_id, directive.message)
+        try:
+            found = existing_revision(versions, directive.rev_id, directive.message)
+        except Exception as error:  # noqa: BLE001 - a revision of the learner's that does not load: say which
+            directives.remove(directive)
+            print(f"{directive.rev_id} was not created: {not_loaded(error, versions)} Fix that file first.")
+            continue
         if found is not None:
             directives.remove(directive)
             print(f"{found.revision} exists already ({shown(found.path)}): nothing was created, and your file is as "

@@ -250,3 +250,13 @@ def test_two_heads_or_an_empty_folder_are_said_not_played(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert lab.play(empty) == 'Not played: empty holds no revision: create them with `alembic revision -m "..."`.'
+
+
+def test_a_new_revision_next_to_a_broken_one_is_not_made_and_the_broken_file_is_named(workspace):
+    first = workspace / "versions" / "c001_expand.py"
+    first.write_text('"""expand"""\nrevision = "c001"\ndown_revision = None\ndef upgrade(:\n    pass\n')
+    said = alembic(workspace, "revision", "-m", "migrate", "--rev-id", "c002")
+    assert said.returncode == 0 and "Traceback" not in said.stdout + said.stderr, said.stderr
+    assert said.stdout.strip() == ("c002 was not created: c001_expand.py, line 4: a syntax error (invalid syntax): "
+                                   "`def upgrade(:`. Fix that file first."), said.stdout
+    assert [path.name for path in (workspace / "versions").glob("*.py")] == ["c001_expand.py"]
