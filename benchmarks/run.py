@@ -13,6 +13,7 @@ The course's own PostgreSQL server (coursekit.pgserver) is timed in fresh proces
 The transition stepper (lesson 07's shop, coursekit.transition_stepper) is clicked through a whole transition and back
 (TRANSITION_CLICKS: expand, migrate, deploy v2, orders from both, a too-early contract refused, retire v1, contract,
 and undone); its click latency is reported with the migrate step's write transaction (the table locked meanwhile).
+The capstone's grader (coursekit.capstone.grade) is timed on the reference solution and on a wrong one.
 Lessons 15 and 16's times in the notebooks' table are a Run All on that server (unless POSTGRES_URL names another).
 """
 
@@ -216,6 +217,22 @@ def bench_pgserver(runs: int) -> dict:
     return {"cold_start_s": cold, "warm_start_s": warm}
 
 
+def bench_capstone(runs: int) -> dict:
+    """The capstone's grader (coursekit.capstone.grade, every check): its first call in a process (the course's server
+    asked for), then the median of ``runs`` more on the reference solution, and on a wrong one (the truncating cast)."""
+    from coursekit.capstone import REFERENCE, grade
+
+    first = timed(lambda: grade(REFERENCE))
+    with tempfile.TemporaryDirectory(prefix="bench-capstone-") as scratch:
+        wrong = Path(scratch)
+        for source in REFERENCE.glob("*.py"):
+            text_of = source.read_text(encoding="utf-8")
+            (wrong / source.name).write_text(text_of.replace("CAST(ROUND(amount * 100) AS INTEGER) WHERE",
+                                                             "CAST(amount * 100 AS INTEGER) WHERE"), encoding="utf-8")
+        return {"first_s": first, "reference_s": median_of(runs, lambda: grade(REFERENCE)),
+                "truncating_cast_s": median_of(runs, lambda: grade(wrong)), "target_s": 30}
+
+
 def execute_copy(path: Path) -> None:
     """Run a notebook in a fresh kernel, on a copy in memory: the file is not written."""
     notebook = nbformat.read(path, as_version=4)
@@ -314,6 +331,7 @@ def collect(quick: bool, with_setup: bool, runs: int) -> dict:
         "stepper": [bench_stepper(rows, runs) for rows in ((1_000,) if quick else (1_000, 100_000))],
         "transition": [bench_transition(rows, runs) for rows in ((1_000,) if quick else (1_000, 100_000))],
         "pgserver": bench_pgserver(runs),
+        "capstone": bench_capstone(runs),
         "notebooks_s": {} if quick else bench_notebooks(runs),
         "make_test": {} if quick else bench_make_test(with_setup),
     }
@@ -348,6 +366,11 @@ def table(results: dict) -> str:
         server = results["pgserver"]
         lines += [("PostgreSQL (course's own): cold start", f"{server['cold_start_s']:.2f} s (initdb + start)"),
                   ("PostgreSQL (course's own): warm start", f"{server['warm_start_s']:.2f} s (data kept)")]
+    if "capstone" in results:
+        grader = results["capstone"]
+        lines += [("capstone grader, first call", f"{grader['first_s']:.2f} s (the course's server asked for)"),
+                  ("capstone grader, reference / wrong", f"{grader['reference_s']:.2f} s / "
+                   f"{grader['truncating_cast_s']:.2f} s (median; target < {grader['target_s']} s)")]
     lines += [(f"notebook {name}", f"{seconds:.1f} s" if isinstance(seconds, float) else seconds)
               for name, seconds in results["notebooks_s"].items()]
     lines += [(f"make test: {key}", f"{value:.1f} s" if isinstance(value, float) else str(value))

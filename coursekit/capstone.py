@@ -664,7 +664,7 @@ def sql_per_revision(sql: str) -> dict[str, str]:
     found = {}
     for revision, body in zip(parts[2::3], parts[3::3], strict=True):
         body = FINAL_COMMIT.sub("\n", BOOKKEEPING.sub("", body))
-        found[revision] = "BEGIN;\n" + IGNORE_COMMENT.sub("squawk-ignore-NOT-COUNTED", body).strip() + "\nCOMMIT;\n"
+        found[revision] = "BEGIN;\n" + IGNORE_COMMENT.sub("squawk_ignore_not_counted", body).strip() + "\nCOMMIT;\n"
     return found
 
 
@@ -778,7 +778,7 @@ def check_squawk(versions: Path) -> Line:
     problems = refused + faults
     if problems:
         ignored = (" (A `-- squawk-ignore` comment does not count here: a waiver needs its reason, in "
-                   "SQUAWK_WAIVERS.)" if "squawk-ignore-NOT-COUNTED" in "".join(sql.values()) else "")
+                   "SQUAWK_WAIVERS.)" if "squawk_ignore_not_counted" in "".join(sql.values()) else "")
         more = f" (and {len(problems) - 1} more finding(s))" if len(problems) > 1 else ""
         return Line("squawk", FAIL, f"{problems[0]}{more}{ignored}")
     said = f"; waived with a reason: {', '.join(sorted(set(waived)))}" if waived else ""

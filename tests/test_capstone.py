@@ -243,6 +243,13 @@ WRONG_SOLUTIONS = {
         {"c003_contract_amount.py": (BAN_DROP_COLUMN_WAIVER, '    "ban-drop-column": "ok",\n')},
         "squawk", [f"c003_contract_amount.py, line {line_of('c003_contract_amount.py', BAN_DROP_COLUMN_WAIVER)}: "
                    "the waiver of squawk's ban-drop-column gives no reason ('ok'), so it is refused"]),
+    "squawk's own ignore comment instead of a waiver": (  # it would silence squawk, with no reason given
+        {"c003_contract_amount.py": [(BAN_DROP_COLUMN_WAIVER, ""), (
+            '    with op.batch_alter_table("orders") as batch:\n        batch.drop_column("amount")\n',
+            '    op.execute("-- squawk-ignore ban-drop-column\\nALTER TABLE orders DROP COLUMN amount")\n'
+            '    with op.batch_alter_table("orders") as batch:\n')]},
+        "squawk", ["squawk's ban-drop-column in c003_contract_amount.py (revision c003)",
+                   "A `-- squawk-ignore` comment does not count here: a waiver needs its reason, in SQUAWK_WAIVERS"]),
     "the model not matching the head": (  # an index the shop needs, built right, but not declared in the model
         {"c005_index_customer_id.py": INDEX_REVISION},
         "model", ["as `alembic check` would say", "the database at the head has an index ix_orders_customer_id on "
