@@ -22,7 +22,7 @@ from coursekit.alembic_cli import (
     run_alembic,
     run_alembic_steps,
 )
-from coursekit.exercises.lesson17 import check_ci_gate, check_merge
+from coursekit.exercises.lesson17 import _two_heads, check_ci_gate, check_merge
 from tests.conftest import REPO
 from tests.never_crash import row, unrelated
 from tests.test_exercises import solutions
@@ -127,6 +127,7 @@ def test_the_check_leaves_no_scratch_path_on_sys_path_and_prints_nothing(capsys)
         (["alembic heads"], "passes a project whose model has a column, status"),
         (["alembic upgrade heads", "alembic check"], "passes a project with two heads"),
         (["alembic upgrade 0002", "alembic check"], "Name revisions that exist"),
+        (["alembic upgrade head", "alembic edit head"], "opens a revision in an editor"),
     ],
 )
 def test_wrong_gates_get_a_hint(answer, hint):
@@ -194,6 +195,30 @@ def test_the_runner_ignores_a_database_url_in_the_environment(project, monkeypat
     monkeypatch.setitem(os.environ, "DATABASE_URL", "postgresql://nobody@nowhere/none")
     status, output = run_alembic(project, "current")
     assert status == 0, output
+
+
+# --- What the lesson says autogenerate and alembic check do not see -------------------------------------------------
+
+def test_alembic_check_misses_a_check_constraint_and_a_changed_server_default_unless_told(project):
+    status, output = run_alembic(project, "-q revision --autogenerate -m 'create orders' --rev-id 0001")
+    assert status == 0, output
+    model = project / "model.py"
+    edit(model, '    sa.Column("customer", sa.Text, nullable=False),\n',
+         '    sa.Column("customer", sa.Text, nullable=False, server_default="anonymous"),\n'
+         '    sa.CheckConstraint("amount > 0", name="amount_positive"),\n')
+    [job] = run_alembic_steps([(project, ["upgrade head", "check"])])
+    assert job[-1][0] == 0 and "No new upgrade operations detected" in job[-1][1], job
+    edit(project / "migrations" / "env.py", "connection=connection, target_metadata=target_metadata\n",
+         "connection=connection, target_metadata=target_metadata, compare_server_default=True\n")
+    [job] = run_alembic_steps([(project, ["check"])])
+    assert job[-1][0] == 255 and "modify_default" in job[-1][1], job
+    assert "amount_positive" not in job[-1][1], "the CHECK is still not seen"
+
+
+def test_with_two_heads_a_new_revision_must_say_which_branch_it_continues(tmp_path):
+    project = _two_heads(tmp_path / "two-heads")
+    [job] = run_alembic_steps([(project, ["upgrade heads", "revision -m next"])])
+    assert [status for status, _ in job] == [0, 255] and "Multiple heads are present" in job[-1][1], job
 
 
 # --- Never-crash rows (collected by tests/test_checkers_never_crash.py) -------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import shlex
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +26,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from coursekit.alembic_cli import add_column_to_model, add_revision, keeping_sys_path, new_project, run_alembic_steps
+from coursekit.alembic_cli import (
+    ALEMBIC_TIMEOUT_SECONDS,
+    add_column_to_model,
+    add_revision,
+    keeping_sys_path,
+    new_project,
+    run_alembic_steps,
+)
 from coursekit.exercises import Verdict, explain_error
 
 CREATE_ORDERS = """op.create_table(
@@ -192,6 +200,8 @@ def _steps(ci_gate) -> list[str] | str:
             return f"command {number}, `{step}`, cannot be read as a command line: {error}."
         if words[0] != "alembic" or len(words) < 2:
             return f"command {number} is `{step}`: each command of this gate is an alembic command (alembic ...)."
+        if "edit" in words[1:]:
+            return f"command {number}, `{step}`, opens a revision in an editor: a CI job has no one to type in it."
     return steps
 
 
@@ -241,7 +251,12 @@ def check_ci_gate(ci_gate) -> Verdict:
     outcomes = {}
     with tempfile.TemporaryDirectory(prefix="lesson17-gate-") as folder:
         projects = {name: build(Path(folder) / name.replace(" ", "-")) for name, (build, *_) in PROJECTS.items()}
-        ran = run_alembic_steps([(project, [shlex.split(step)[1:] for step in steps]) for project in projects.values()])
+        try:
+            ran = run_alembic_steps([(project, [shlex.split(step)[1:] for step in steps])
+                                     for project in projects.values()])
+        except subprocess.TimeoutExpired:
+            return Verdict(False, f"your gate ran for over {ALEMBIC_TIMEOUT_SECONDS} seconds on three small projects "
+                                  "and was stopped: does one of its commands wait for input?")
         for (name, (_, must_pass, described)), job in zip(PROJECTS.items(), ran, strict=True):
             status, output = job[-1]
             failed = steps[len(job) - 1] if status != 0 else None
