@@ -43,7 +43,7 @@ def attempt(conn, sql: str) -> str:
         return "done"
     except DBAPIError as error:
         conn.rollback()
-        return "refused: " + str(error.orig.args[-1] if error.orig.args else error.orig).splitlines()[0]
+        return "refused: " + _words(error)
 
 
 def mariadb_url() -> str:
@@ -51,29 +51,47 @@ def mariadb_url() -> str:
     return os.environ.get("MARIADB_URL") or DEFAULT_URL
 
 
-def find_mariadb(database: str, url: str | None = None) -> tuple[Engine | None, str]:
-    """A fresh, empty database ``database`` on the MariaDB at ``url`` and an engine on it; or None and why not."""
-    url = url or mariadb_url()
-    try:
-        admin = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5})
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {database}"))
-            conn.execute(text(f"CREATE DATABASE {database}"))
-            version = conn.execute(text("SELECT version()")).scalar_one()
-    except DBAPIError as error:
-        said = str(error.orig.args[-1] if error.orig.args else error.orig).splitlines()[0]  # the driver's own words
-        return None, f"No answer from MariaDB at MARIADB_URL: {said}\n{HOW_TO_GET}"
-    except Exception as error:  # a malformed URL, a driver that is not installed
-        return None, f"Cannot use MARIADB_URL ({url!r}): {error}\n{HOW_TO_GET}"
-    engine = create_engine(make_url(url).set(database=database), connect_args={"connect_timeout": 5})
-    return engine, version
+def _words(error: DBAPIError) -> str:
+    return str(error.orig.args[-1] if error.orig.args else error.orig).splitlines()[0]  # the driver's own words
+
+
+def _bounded(pool: bool = True) -> dict:
+    """Engine settings under which no session waits for a lock more than MAX_WAIT_SECONDS, nor more than 60 s for
+    the server's answer."""
+    bounded = f"SET SESSION lock_wait_timeout = {MAX_WAIT_SECONDS}"
+    options = {"connect_args": {"connect_timeout": 5, "read_timeout": 60, "init_command": bounded}}
+    return options if pool else {**options, "poolclass": NullPool}
 
 
 def session_engine(url) -> Engine:
-    """An engine whose sessions wait for a lock at most MAX_WAIT_SECONDS, and for the server's answer at most 60 s."""
-    bounded = f"SET SESSION lock_wait_timeout = {MAX_WAIT_SECONDS}"
-    return create_engine(url, poolclass=NullPool,
-                         connect_args={"connect_timeout": 5, "read_timeout": 60, "init_command": bounded})
+    """An engine without a pool whose sessions wait for a lock at most MAX_WAIT_SECONDS."""
+    return create_engine(url, **_bounded(pool=False))
+
+
+def find_mariadb(database: str, url: str | None = None) -> tuple[Engine | None, str]:
+    """A fresh, empty database ``database`` on the MariaDB at ``url`` and an engine on it, with the server's version;
+    or None and why not (no server, or no driver). Its sessions wait for a lock at most MAX_WAIT_SECONDS.
+
+    Raises RuntimeError when the server answers but cannot make the database (another session keeps it in use).
+    """
+    url = url or mariadb_url()
+    try:
+        admin = session_engine(url)
+        with admin.connect() as conn:
+            version = conn.execute(text("SELECT version()")).scalar_one()
+    except DBAPIError as error:
+        return None, f"No answer from MariaDB at MARIADB_URL: {_words(error)}\n{HOW_TO_GET}"
+    except Exception as error:  # a malformed URL, a driver that is not installed
+        return None, f"Cannot use MARIADB_URL ({url!r}): {error}\n{HOW_TO_GET}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {database}"))
+            conn.execute(text(f"CREATE DATABASE {database}"))
+    except DBAPIError as error:
+        raise RuntimeError(f"MariaDB answers but could not make the database {database} afresh: {_words(error)}. "
+                           "Is another session using it (another copy of this lesson)? Restart its kernel, then run "
+                           "this cell again.") from None
+    return create_engine(make_url(url).set(database=database), **_bounded()), version
 
 
 def _report(engine: Engine, seconds: float, ids: dict, started: float, window: list,

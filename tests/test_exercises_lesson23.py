@@ -95,8 +95,9 @@ def mariadb_orders():
 @pytest.mark.server
 @needs_mariadb
 def test_exercise_1s_answer_is_what_mariadb_does(mariadb_orders):
-    """Each statement on a fresh orders table: those MariaDB accepts with ALGORITHM=INSTANT are the answer key's."""
-    accepted = set()
+    """Each statement on a fresh orders table: those MariaDB accepts with ALGORITHM=INSTANT are the answer key's, and
+    the others are refused with the algorithm the solution names (COPY for the CHECK, NOCOPY for the index)."""
+    accepted, suggested = set(), {}
     for letter, statement in EXERCISE_1.items():
         with mariadb_orders.connect() as conn:
             conn.execute(text("DROP TABLE IF EXISTS orders_try"))
@@ -107,7 +108,9 @@ def test_exercise_1s_answer_is_what_mariadb_does(mariadb_orders):
                 accepted.add(letter)
             except DBAPIError as error:
                 assert "ALGORITHM=INSTANT is not supported" in str(error.orig), error
+                suggested[letter] = re.search(r"Try ALGORITHM=(\w+)", str(error.orig))[1]
     assert accepted == INSTANT
+    assert suggested == {"d": "COPY", "e": "NOCOPY"}
 
 
 @pytest.mark.server
@@ -155,10 +158,22 @@ def with_wait_1(engine, sql):  # the other right answer: the limit in the statem
             raise
 
 
+def with_set_statement(engine, sql):  # and a third: MariaDB's setting for one statement
+    with engine.connect() as conn:
+        try:
+            conn.execute(text(f"SET STATEMENT lock_wait_timeout = 1 FOR {sql}"))
+            return "done"
+        except DBAPIError as error:
+            if error.orig.args[0] == 1205:
+                return "busy"
+            raise
+
+
 @pytest.mark.server
 @needs_mariadb
-def test_exercise_2_accepts_wait_1_in_the_statement():
-    verdict = check_try_alter(with_wait_1)
+@pytest.mark.parametrize("answer", [with_wait_1, with_set_statement])
+def test_exercise_2_accepts_the_limit_in_the_statement(answer):
+    verdict = check_try_alter(answer)
     assert verdict.ok, verdict.message
 
 
@@ -214,6 +229,34 @@ def test_without_mariadb_every_mariadb_cell_says_so_and_how_to_get_one_and_the_l
     assert any("AccessExclusiveLock" in said for said in printed), "section 4's PostgreSQL side"
     assert any("canceling statement due to lock timeout" in said for said in printed), "section 4's queue"
     assert any("no MariaDB to check against" in said for said in printed), "exercise 2's check says why"
+
+
+@pytest.mark.server
+@needs_mariadb
+def test_a_lesson_database_in_use_stops_the_set_up_with_what_to_do_instead_of_waiting(monkeypatch):
+    """Another session keeps a transaction open on the lesson's database: DROP DATABASE would wait a day; the set-up
+    gives up after MAX_WAIT_SECONDS (1 s here) and says what to do."""
+    from coursekit import onlineddl
+
+    database = f"lesson23_busy_{secrets.token_hex(4)}"
+    engine, _ = onlineddl.find_mariadb(database, MARIADB_URL)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE orders (order_id INTEGER PRIMARY KEY)"))
+    monkeypatch.setattr(onlineddl, "MAX_WAIT_SECONDS", 1)
+    try:
+        with engine.connect() as other:
+            other.execute(text("SELECT count(*) FROM orders"))  # another copy of the lesson, in a transaction
+            started = time.perf_counter()
+            with pytest.raises(RuntimeError) as raised:
+                onlineddl.find_mariadb(database, MARIADB_URL)
+            assert time.perf_counter() - started < 10
+    finally:
+        engine.dispose()
+        with create_engine(MARIADB_URL).connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {database}"))
+    message = str(raised.value)
+    assert message.startswith(f"MariaDB answers but could not make the database {database} afresh: Lock wait")
+    assert "Restart its kernel" in message
 
 
 HINTS = ["lock_wait_timeout = 1", "escaped", "no MariaDB", "should raise", "the column is not there"]

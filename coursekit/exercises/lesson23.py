@@ -30,7 +30,7 @@ INSTANT = {"a", "b", "c"}
 WHY_INSTANT = {
     "a": "renaming a column changes only the table's definition: INSTANT",
     "b": "adding a column, even AFTER another one, is INSTANT on MariaDB 10.4 and later",
-    "c": "dropping a column is INSTANT on MariaDB 10.4 and later (the rows keep their old bytes until rebuilt)",
+    "c": "dropping a column is INSTANT on MariaDB 10.4 and later",
     "d": "a CHECK must read every row to check it: MariaDB refuses INSTANT and says Try ALGORITHM=COPY",
     "e": "an index is built from the rows: MariaDB refuses INSTANT (Reason: ADD INDEX. Try ALGORITHM=NOCOPY)",
 }
