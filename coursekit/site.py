@@ -14,12 +14,14 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import html
+import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbconvert
 import nbformat
 from nbconvert import HTMLExporter
 
@@ -42,6 +44,7 @@ SCRIPT_URLS = {
     "widget_renderer_url": f"{STATIC}/html-manager/embed-amd.js",
 }
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+MANIFEST = ".site-build.json"  # in the site's folder: what each page was made from, so a rebuild skips it
 
 INDEX_TEMPLATE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Refactoring Databases, hands-on</title>
@@ -164,28 +167,67 @@ def add_alt_text(notebook, name: str = "notebook") -> int:
     return count
 
 
+LINK = re.compile(r'<a href="(?![a-z]+:|#|/|_static/)([^"]+)"[^>]*>(.*?)</a>', re.DOTALL)
+
+
+def site_links(body: str) -> str:
+    """Links between lessons point at their pages; a link to a file that a lesson makes when it runs (the capstone's
+    own revisions in ``capstone/``, opened in JupyterLab's editor) has no page here, so it becomes its text, with the
+    path as a tooltip. A link to a lesson that does not exist stays a link, and the site's link test finds it."""
+    body = body.replace('.ipynb"', '.html"')
+
+    def unless_a_page(match: re.Match) -> str:
+        href, label = match.groups()
+        if href.split("#")[0].endswith(".html"):
+            return match.group(0)
+        return f'<span title="{href} (made when you run the lesson in JupyterLab)">{label}</span>'
+
+    return LINK.sub(unless_a_page, body)
+
+
 def exporter() -> HTMLExporter:
     """nbconvert's HTML exporter with the course's template: scripts from _static, alt text on images."""
     return HTMLExporter(template_name="course-site", extra_template_basedirs=[str(ASSETS / "templates")],
                         **SCRIPT_URLS)
 
 
+def recipe() -> str:
+    """A fingerprint of how pages are made (this module, the template, the pinned scripts, nbconvert's version)."""
+    parts = [Path(__file__), *sorted((ASSETS / "templates").rglob("*.j2")), *sorted(ASSETS.glob("*.json"))]
+    digest = hashlib.sha256(nbconvert.__version__.encode())
+    for path in parts:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def build_site(target: Path, notebooks: Path = NOTEBOOKS, cache: Path = CACHE) -> list[Path]:
     """Write one HTML page per notebook (the start page included), ``index.html`` and the scripts the pages load
-    (in ``_static``); return the pages."""
+    (in ``_static``); return the pages.
+
+    A page whose notebook and recipe are as at the last build into ``target`` is kept as it is (a rebuild of an
+    unchanged course takes about a second)."""
     target.mkdir(parents=True, exist_ok=True)
     copy_assets(install_assets(cache), target)
+    manifest_path, how = target / MANIFEST, recipe()
+    try:
+        made_from = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        made_from = {}
     html_exporter = exporter()
     catalogue = lessons(notebooks, include_index=True)
-    pages = []
+    pages, now_from = [], {}
     for lesson in catalogue:
-        notebook = nbformat.read(lesson.path, as_version=4)
+        page = target / lesson.path.with_suffix(".html").name
+        source = lesson.path.read_bytes()
+        now_from[page.name] = hashlib.sha256(how.encode() + source).hexdigest()
+        pages.append(page)
+        if page.is_file() and made_from.get(page.name) == now_from[page.name]:
+            continue
+        notebook = nbformat.reads(source.decode("utf-8"), as_version=4)
         notebook.metadata["title"] = plain_text(lesson.title)  # the page's <title>, which nbconvert escapes
         add_alt_text(notebook, lesson.path.name)
         body, _ = html_exporter.from_notebook_node(notebook)
-        page = target / lesson.path.with_suffix(".html").name
-        page.write_text(body.replace('.ipynb"', '.html"'), encoding="utf-8")  # links between lessons
-        pages.append(page)
+        page.write_text(site_links(body), encoding="utf-8")
     rows = "\n".join(
         f'<tr><td><a href="{html.escape(page.name)}">{inline_html(lesson.title)}</a></td>'
         + "".join(f"<td>{inline_html(lesson.facts.get(key, ''))}</td>" for key in ("Time", "Level", "Prerequisites"))
@@ -195,6 +237,7 @@ def build_site(target: Path, notebooks: Path = NOTEBOOKS, cache: Path = CACHE) -
     (target / "index.html").write_text(INDEX_TEMPLATE.format(rows=rows), encoding="utf-8")
     for stale in set(target.glob("[0-9][0-9]-*.html")) - set(pages):  # a lesson renamed or removed since last time
         stale.unlink()
+    manifest_path.write_text(json.dumps(now_from, indent=1, sort_keys=True))
     return pages
 
 

@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from coursekit.catalog import lessons
-from coursekit.site import CACHE, STATIC, add_alt_text, build_site, description, inline_html
+from coursekit.site import CACHE, STATIC, add_alt_text, build_site, description, inline_html, site_links
 from tests.browser import CHROMIUM_FLAGS, READ_STEPPER_TABLES, free_port
 from tests.conftest import REPO
 
@@ -72,6 +72,34 @@ def test_a_rebuild_drops_pages_of_lessons_that_are_gone(tmp_path):
     assert [page.name for page in pages] == ["01-add-a-status-column.html"]
     assert sorted(target.glob("*.html")) == [target / "01-add-a-status-column.html", target / "index.html",
                                              target / "notes.html"]
+
+
+def test_a_rebuild_renders_only_the_pages_whose_notebook_changed(tmp_path):
+    needs_npm_or_cache()
+    notebooks, target = tmp_path / "notebooks", tmp_path / "site"
+    notebooks.mkdir()
+    for name in ("01-add-a-status-column.ipynb", "02-migration-steps-in-one-transaction.ipynb"):
+        shutil.copy(REPO / "notebooks" / name, notebooks)
+    first, second = build_site(target, notebooks)
+    made = {page: page.stat().st_mtime_ns for page in (first, second)}
+    notebook = notebooks / "02-migration-steps-in-one-transaction.ipynb"
+    notebook.write_text(notebook.read_text().replace("Migration steps", "MIGRATION STEPS"))
+    assert build_site(target, notebooks) == [first, second]
+    assert first.stat().st_mtime_ns == made[first], "an unchanged lesson's page is kept"
+    assert second.stat().st_mtime_ns != made[second] and "MIGRATION STEPS" in second.read_text()
+    first.unlink()
+    build_site(target, notebooks)
+    assert first.is_file(), "a page deleted by hand is made again"
+
+
+def test_site_links_point_at_pages_and_unlink_files_a_lesson_makes():
+    body = ('<a href="02-migration-steps-in-one-transaction.ipynb">Next</a> '
+            '<a href="capstone/versions/c001_expand.py">c001</a> <a href="https://example.org">out</a> '
+            '<a class="anchor-link" href="#Summary">¶</a>')
+    assert site_links(body) == (
+        '<a href="02-migration-steps-in-one-transaction.html">Next</a> '
+        '<span title="capstone/versions/c001_expand.py (made when you run the lesson in JupyterLab)">c001</span> '
+        '<a href="https://example.org">out</a> <a class="anchor-link" href="#Summary">¶</a>')
 
 
 def test_inline_html_escapes_and_keeps_code_spans():
