@@ -9,7 +9,7 @@ JUPYTER_ARGS ?=
 # Jupyter refuses to run as root unless told; containers and CI machines often are root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup lab test record lint reset site bench clean
+.PHONY: setup lab test record lint reset site bench workshop clean
 
 # The virtual environment, with the pinned requirements and the course's helper package (editable). INSTALLER=auto
 # uses uv (seconds) when it is on the PATH or your Python's pip can put it into the new venv, else pip (about a minute)
@@ -72,6 +72,10 @@ site: setup
 # Speed figures (medians of several runs), printed and written to benchmarks/results/latest.json.
 bench: setup
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The workshop's JupyterHub for a room (workshop/README.md): its own venv and proxy, installed the first time.
+workshop:
+	workshop/start $(WORKSHOP_ARGS)
 
 lint: setup
 	$(BIN)/ruff check coursekit tests benchmarks migrations

@@ -38,7 +38,10 @@ def test_the_times_are_the_lessons_own():
         assert guide_times[lesson.path.name[:2]] == lesson_minutes, lesson.path.name
 
 
-@pytest.mark.parametrize("heading, total", [("**90 minutes**", 90), ("**Half day**", 240)])
+AGENDAS = [("**90 minutes**", 90), ("**Half day**", 240), ("**Refactorings at work**", 240), ("**Capstone**", 90)]
+
+
+@pytest.mark.parametrize("heading, total", AGENDAS)
 def test_each_agenda_adds_up(heading, total):
     clock = 0
     for start, _, length in table_after(heading):
@@ -59,7 +62,7 @@ def test_reset_site_and_offline_install_are_explained():
         assert command in GUIDE, command
 
 
-@pytest.mark.parametrize("heading", ["**90 minutes**", "**Half day**"])
+@pytest.mark.parametrize("heading", [heading for heading, _ in AGENDAS])
 def test_an_agenda_gives_each_lesson_its_own_time(heading):
     stated = {lesson.path.name[:2]: int(lesson.facts["Time"].split()[0]) for lesson in lessons()}
     for _, what, length in table_after(heading):
