@@ -326,6 +326,42 @@ def missing_downgrade(script) -> str | None:
     return None
 
 
+def parents(script) -> tuple[str, ...]:
+    down = script.down_revision
+    return () if not down else (down,) if isinstance(down, str) else tuple(down)
+
+
+def down_revision_line(script) -> str:
+    """"c004_x.py, line 17 (down_revision = 'c002')": where the file says which revision it follows."""
+    file = Path(script.path).name
+    try:
+        tree = ast.parse(Path(script.path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return file
+    lines = [node.lineno for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+             and "down_revision" in {getattr(target, "id", None)
+                                     for target in getattr(node, "targets", [getattr(node, "target", None)])}]
+    return f"{file}, line {lines[0]} (down_revision = {script.down_revision!r})" if lines else file
+
+
+def forks(found: ScriptDirectory) -> str:
+    """Where the revisions part into separate lines: each revision that leads to fewer heads than the one it follows
+    (or, with several first revisions, each of those), named by its down_revision line."""
+    heads_of: dict[str, set] = {}
+    for head in found.get_heads():
+        stack = [head]
+        while stack:
+            revision = stack.pop()
+            if head not in heads_of.setdefault(revision, set()):
+                heads_of[revision].add(head)
+                stack.extend(parents(found.get_revision(revision)))
+    bases = [revision for revision in heads_of if not parents(found.get_revision(revision))]
+    starts = sorted(revision for revision in heads_of
+                    if (not parents(found.get_revision(revision)) and len(bases) > 1)
+                    or any(heads_of[revision] != heads_of[parent] for parent in parents(found.get_revision(revision))))
+    return " and ".join(down_revision_line(found.get_revision(revision)) for revision in starts[:4]) or "?"
+
+
 def check_structure(versions: Path) -> Line:
     try:
         found = scripts(versions)
@@ -339,8 +375,9 @@ def check_structure(versions: Path) -> Line:
         raise Stop("the folder has no revisions: create them with `alembic revision -m \"...\"`.")
     if len(heads) != 1:
         files = ", ".join(named(found.get_revision(head)) for head in sorted(heads))
-        raise Stop(f"{len(heads)} heads: {files}. Each revision's down_revision must be the one before it (one line "
-                   "from the first to the last), or join the heads with `alembic merge heads`.")
+        raise Stop(f"{len(heads)} heads: {files}. The line forks at {forks(found)}. Each revision's down_revision "
+                   "must be the one before it (one line from the first to the last), or join the heads with "
+                   "`alembic merge heads`.")
     engine = orders_database()
     before = schema_of(engine)
     for script in chain(versions):
@@ -425,8 +462,8 @@ def difference(diff) -> str:
         where = f"{index.name} on {index.table.name} ({columns_of(index)})"
         return (f"the model has an index {where}, the database at the head has not: create it in a revision "
                 "(CONCURRENTLY on PostgreSQL)" if kind == "add_index" else
-                f"the database at the head has an index {where}, which the model has not: add it to the model "
-                "(Index(...) in coursekit/capstone_model.py, as the shop's code declares it), or drop it")
+                f"the database at the head has an index {where}, which the model has not: drop it in a revision, "
+                "or, if the shop needs it, declare it in the model too (coursekit/capstone_model.py)")
     if kind == "modify_type":
         return (f"column {diff[2]}.{diff[3]} is {diff[5]} in the database at the head, {diff[6]} in the model: "
                 "change one so that they agree")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from alembic import command
+from sqlalchemy import create_engine, text
 
 from coursekit.alembic_setup import alembic_config
-from coursekit.capstone import CHECKS, FAIL, NOT_RUN, PASS, REFERENCE, grade, waiver_lines
+from coursekit.capstone import CHECKS, FAIL, NOT_RUN, PASS, REFERENCE, grade, model_differences, waiver_lines
 from coursekit.dataset import read_orders_csv
 
 REFERENCE_FILES = sorted(path.name for path in REFERENCE.glob("*.py"))
@@ -26,9 +27,9 @@ def solution(folder: Path, changes: dict) -> Path:
     """The reference copied into ``folder``, with ``changes``: {file: (old, new)} or {file: [(old, new), ...]}, each
     ``old`` replaced (it must occur once), {file: None} to leave the file out, or {new file: "its text"}."""
     folder.mkdir(exist_ok=True)
-    for name, text in changes.items():
-        if isinstance(text, str):
-            (folder / name).write_text(text, encoding="utf-8")
+    for name, written in changes.items():
+        if isinstance(written, str):
+            (folder / name).write_text(written, encoding="utf-8")
     for name in REFERENCE_FILES:
         source = (REFERENCE / name).read_text(encoding="utf-8")
         if name in changes and changes[name] is None:
@@ -200,7 +201,16 @@ WRONG_SOLUTIONS = {
     "two heads": (  # two developers each wrote a revision on c002
         {"c004_validate_amount_cents.py": ('down_revision = "c003"', 'down_revision = "c002"')},
         "structure", ["2 heads", "c003 (c003_contract_amount.py)", "c004 (c004_validate_amount_cents.py)",
+                      f"The line forks at c003_contract_amount.py, line {line_of('c003_contract_amount.py', 'down_')} "
+                      f"(down_revision = 'c002') and c004_validate_amount_cents.py, line "
+                      f"{line_of('c004_validate_amount_cents.py', 'down_')} (down_revision = 'c002')",
                       "alembic merge heads"]),
+    "two first revisions": (  # a second line started from nothing: c002 follows no revision
+        {"c002_backfill_amount_cents.py": ('down_revision = "c001"', "down_revision = None")},
+        "structure", ["2 heads", "The line forks at c001_expand_amount_cents.py, line "
+                      f"{line_of('c001_expand_amount_cents.py', 'down_')} (down_revision = None) and "
+                      f"c002_backfill_amount_cents.py, line {line_of('c002_backfill_amount_cents.py', 'down_')} "
+                      "(down_revision = None)"]),
     "a syntax error": (
         {"c002_backfill_amount_cents.py": ("def upgrade() -> None:", "def upgrade() -> None")},
         "structure", [f"c002_backfill_amount_cents.py, line {line_of('c002_backfill_amount_cents.py', 'def upgrade')}",
@@ -280,6 +290,32 @@ def test_an_index_built_concurrently_passes_every_check(tmp_path):
     """The right form of the plain CREATE INDEX above: CONCURRENTLY, outside the migration's transaction."""
     card = grade(solution(tmp_path / "versions", {"c002_backfill_amount_cents.py": (FILL, CONCURRENT_FILL_INDEX)}))
     assert card.statuses() == dict.fromkeys(CHECKS, PASS), repr(card)
+
+
+HEAD = ("order_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, country TEXT NOT NULL, ordered_at TEXT NOT NULL, "
+        "shipped_at TEXT, refunded_at TEXT, amount_cents INTEGER NOT NULL CHECK (amount_cents > 0)")
+
+
+@pytest.mark.parametrize("table, words", [
+    (HEAD, None),
+    (HEAD + ", amount REAL", "the database at the head has a column orders.amount (REAL), which the model has not"),
+    (HEAD.replace(", refunded_at TEXT", ""), "the model has a column orders.refunded_at (TEXT), the database at the "
+                                             "head has not"),
+    (HEAD.replace("amount_cents INTEGER", "amount_cents BIGINT"), "column orders.amount_cents is BIGINT in the "
+                                                                  "database at the head, INTEGER in the model"),
+    (HEAD.replace("amount_cents INTEGER NOT NULL", "amount_cents INTEGER"), "column orders.amount_cents accepts NULL "
+                                                                          "in the database at the head, but is NOT "
+                                                                          "NULL in the model"),
+], ids=["as the model", "a column left", "a column lost", "another type", "NULL accepted"])
+def test_the_model_check_names_each_difference_as_alembic_check_finds_it(table, words):
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE orders ({table})"))
+    found = model_differences(engine)
+    if words is None:
+        assert found == [], found
+    else:
+        assert len(found) == 1 and found[0].startswith(words), found
 
 
 COLLEAGUES_REVISION = '''"""A colleague's revision, written on c001 while c002 was written: a comment on the table."""
