@@ -24,9 +24,10 @@ The task: the shop stores money as ``amount REAL``; move it to ``amount_cents IN
 
 The learner's files are copied to a scratch folder and every check builds its own database there, so nothing of the
 learner's is changed. Each check runs in a child process with a time limit: an endless loop in a revision is stopped
-and named (its file and line), and the grader goes on. The checks that upgrade are not run when the structure
-check found that the chain does not reach its head; the model is not compared when the head misses the goal; the
-PostgreSQL check is not run when no rollout keeps the shops working (compatibility).
+and named (its file and line), and the checks after it are not run (they would meet the same loop). The checks that
+upgrade are not run when the structure check found that the chain does not reach its head; the model is not compared
+when the head misses the goal; the PostgreSQL check is not run when no rollout keeps the shops working
+(compatibility).
 
 Why these checks are our own, not pytest-alembic's: pytest-alembic (0.13.1) cannot be collected under the course's
 pinned pytest 9.2: its collector, registered at ``tests/conftest.py`` when its tests are switched on
@@ -145,12 +146,14 @@ UNTOUCHED = "ORD-0000003"
 
 class Line(NamedTuple):
     """One check's result: its name, pass / fail / not run, and what it found (for a failure: the cause).
-    ``stops`` marks a failure that leaves the later checks nothing to check (the chain does not reach its head)."""
+    ``stops`` marks a failure that leaves the later checks nothing to check (the chain does not reach its head);
+    ``timed_out`` one stopped at its time limit: the later checks would run into the same loop, so they are not run."""
 
     check: str
     status: str
     hint: str
     stops: bool = False
+    timed_out: bool = False
 
     def __repr__(self) -> str:
         return f"{MARKS[self.status]} {self.check}: {self.hint}"
@@ -947,7 +950,7 @@ def time_limit_line(name: str, seconds: float, error: BaseException) -> Line:
     cause = error.__cause__ if isinstance(error, Stop) and error.__cause__ is not None else error
     where = explain_error(cause).partition("(at ")[2].rstrip(")")
     return Line(name, FAIL, f"still running after {seconds:g} s{' at ' + where if where else ''}: an endless loop, or "
-                            "a statement waiting for ever? Fix it, then grade again.", stops=True)
+                            "a statement waiting for ever? Fix it, then grade again.", stops=True, timed_out=True)
 
 
 def _run_in_child(name: str, arguments: tuple, seconds: float, send) -> None:
@@ -990,7 +993,7 @@ def run_check(name: str, arguments: tuple, seconds: float) -> Line:
         if receive.poll(seconds + 5):
             return receive.recv()
         return Line(name, FAIL, f"still running after {seconds:g} s and could not be stopped: an endless loop or a "
-                                "statement waiting for ever? Fix it, then grade again.", stops=True)
+                                "statement waiting for ever? Fix it, then grade again.", stops=True, timed_out=True)
     except EOFError:
         process.join()
         return Line(name, FAIL, f"the check's process ended without a verdict (exit code {process.exitcode}): does "
@@ -1013,6 +1016,8 @@ def arguments_of(name: str, versions: Path) -> tuple:
 
 def blocked_by(failed: Line) -> dict[str, str]:
     """The checks a failure leaves nothing to check for, each with the reason its line gives."""
+    if failed.timed_out:  # a loop on PostgreSQL only is met again by each later check: the card comes in one limit
+        return dict.fromkeys(CHECKS, f"{failed.check} ran out of time (see {failed.check}); fix that first")
     if failed.check == "structure" and failed.stops:
         reason = "the chain does not get from base to head with the orders table intact (see structure)"
         return dict.fromkeys(CHECKS[1:], reason)
@@ -1030,7 +1035,8 @@ def grade(versions_folder, time_limit: float = TIME_LIMIT, checks=CHECKS) -> Sco
     that fails, drops the table or never ends), the checks that upgrade are not run: their lines say so. When the
     head misses the goal, the model is not compared (the goal's line says what is missing). When the compatibility
     check finds no rollout that keeps the shops working, the PostgreSQL check, which writes as the shops along that
-    rollout, is not run either.
+    rollout, is not run either. When a check runs out of time, the checks after it are not run: they would run into
+    the same loop, and the learner waits for one time limit, not one a check.
     """
     if not isinstance(versions_folder, (str, Path)):
         given = type(versions_folder).__name__

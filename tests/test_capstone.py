@@ -386,6 +386,21 @@ def test_an_endless_loop_is_stopped_at_its_line_and_the_other_checks_are_not_run
     assert [line.status for line in card.lines[1:]] == [NOT_RUN] * (len(CHECKS) - 1), repr(card)
 
 
+def test_a_loop_on_postgresql_only_is_stopped_once_and_the_card_comes_within_one_time_limit(tmp_path):
+    """Only the checks that write PostgreSQL's SQL meet it: squawk (offline) is stopped at the loop's line, and the
+    PostgreSQL check, which would meet it again, is not run."""
+    learner = solution(tmp_path / "versions", {"c002_backfill_amount_cents.py": (
+        "def upgrade() -> None:\n", "def upgrade() -> None:\n    dialect = op.get_context().dialect.name\n"
+                                     '    while dialect == "postgresql":\n        pass\n')})
+    line = line_of("c002_backfill_amount_cents.py", "def upgrade") + 2
+    started = time.perf_counter()
+    card = grade(learner, time_limit=3)
+    assert time.perf_counter() - started < 3 + 7, repr(card)  # one limit, and the other checks (about 2 s)
+    assert card.statuses() == {**dict.fromkeys(CHECKS[:5], PASS), "squawk": FAIL, "postgres": NOT_RUN}, repr(card)
+    assert f"still running after 3 s at line {line} of c002_backfill_amount_cents.py" in card["squawk"].hint, card
+    assert card["postgres"].hint == "not run: squawk ran out of time (see squawk); fix that first", repr(card)
+
+
 @pytest.mark.parametrize("folder, words", [("nowhere", "there is no folder"), ("empty", "has no revisions"),
                                            (None, "give the folder of your revisions as a path"),
                                            (42, "not int")])
