@@ -4,8 +4,9 @@
 hub's login form with the room's password, get a server each from the hub's REST API, pull the course into their own
 folder through nbgitpuller (from a local clone of this repository), and run lessons 01 and 02 in their own kernels
 through the hub's proxy (the Jupyter server's REST API and the kernel's websocket, as JupyterLab talks to them). Then:
-their files are their own, and a second pull keeps what a participant changed. The first run installs the workshop's
-venv and proxy (workshop/start --install-only: about a minute); later runs take about a minute.
+their files are their own, and a second pull keeps what a participant changed. With a certificate the hub speaks HTTPS
+(and wss:// to the kernels) and nothing else. The first run installs the workshop's venv and proxy
+(workshop/start --install-only: about a minute); later runs take about a minute.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from urllib.parse import parse_qs, urlparse
 
 import nbformat
 import pytest
+import requests
 
 from tests.conftest import REPO
-from workshop.hubclient import Participant, install, processes_in, running_hub
+from workshop.hubclient import HubError, Participant, install, processes_in, running_hub
 from workshop.link import COURSE_FOLDER, current_branch, pull_query, room_link
 
 NAMES = ("ada", "grace", "linus")
@@ -176,3 +178,45 @@ def test_a_second_pull_merges_new_lessons_and_keeps_what_a_participant_changed(r
     assert ada.read_file(f"{COURSE_FOLDER}/notebooks/ada-only.txt")["content"] == "mine"
     # Grace did not click the link again: her copy is as it was.
     assert room[1].read_file(f"{COURSE_FOLDER}/NEWS.md") is None
+
+
+def self_signed(folder) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 and its key (openssl), as an instructor would make one for the room's address."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=120)
+    return str(cert), str(key)
+
+
+def test_with_a_certificate_the_room_speaks_https_only(tmp_path):
+    install()
+    cert, key = self_signed(tmp_path)
+    with running_hub(tmp_path / "data", WORKSHOP_SSL_CERT=cert, WORKSHOP_SSL_KEY=key) as hub:
+        assert hub.url.startswith("https://127.0.0.1:")
+        # The start script gives the room an https address and link.
+        printed = hub.log.read_text()
+        assert f"JupyterHub at {hub.url}/" in printed and f"{hub.url}/hub/user-redirect/git-pull?" in printed
+        # Plain HTTP on that port gets no page (the password would cross the network unencrypted).
+        with pytest.raises(requests.ConnectionError):
+            requests.get(hub.url.replace("https://", "http://") + "/hub/login", timeout=20)
+        # A participant logs in over HTTPS, and their kernel's websocket (wss://) runs code.
+        ada = Participant(hub.url, "ada", verify=cert)
+        assert ada.log_in(hub.password)
+        ada.start_server()
+        kernel = ada.open_kernel("scratch.ipynb")
+        try:
+            assert kernel.ws_url.startswith("wss://")
+            assert kernel.execute("print(6 * 7)").stdout == "42\n"
+        finally:
+            kernel.close()
+    assert not processes_in(hub.data)
+
+
+def test_a_certificate_without_its_key_stops_the_hub_with_what_is_missing(tmp_path):
+    install()
+    cert, _ = self_signed(tmp_path)
+    with pytest.raises(HubError, match="exited"):
+        with running_hub(tmp_path / "data", WORKSHOP_SSL_CERT=cert):
+            pass
+    assert "WORKSHOP_SSL_KEY must name a readable file" in (tmp_path / "data" / "hub.log").read_text()

@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import uuid
@@ -32,14 +33,15 @@ class HubError(RuntimeError):
     """The hub or a participant's server answered something other than what a browser would get when all is well."""
 
 
-def wait_for_hub(url: str, timeout: float = 120, process=None) -> float:
-    """Seconds until the hub answers its API through the proxy; raises if it does not within ``timeout``."""
+def wait_for_hub(url: str, timeout: float = 120, process=None, verify: str | bool = True) -> float:
+    """Seconds until the hub answers its API through the proxy; raises if it does not within ``timeout``.
+    ``verify``: requests' TLS check (a CA or certificate file for a self-signed certificate)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process is not None and process.poll() is not None:
             raise HubError(f"the hub exited with status {process.returncode} before answering")
         try:
-            if requests.get(f"{url}/hub/api/", timeout=5).status_code == 200:
+            if requests.get(f"{url}/hub/api/", timeout=5, verify=verify).status_code == 200:
                 return time.monotonic() - started
         except requests.ConnectionError:
             pass
@@ -77,7 +79,8 @@ def install() -> None:
 
 @dataclass
 class Hub:
-    """A hub that `running_hub` started: its public URL, data folder, password, start-up time and log."""
+    """A hub that `running_hub` started: its public URL, data folder, password, start-up time and log; with HTTPS,
+    the certificate its participants trust (``verify``)."""
 
     url: str
     data: Path
@@ -85,6 +88,7 @@ class Hub:
     process: subprocess.Popen
     log: Path
     ready_seconds: float = 0.0
+    verify: str | bool = True
 
     @property
     def users(self) -> Path:
@@ -94,7 +98,8 @@ class Hub:
 @contextmanager
 def running_hub(data: Path, password: str = "workshop-test-password", **settings: str) -> Iterator[Hub]:
     """`workshop/start` on 127.0.0.1 with free ports and its own data folder, stopped (with every participant's
-    server, the proxy and the culler) when the block ends. ``settings``: more WORKSHOP_* variables."""
+    server, the proxy and the culler) when the block ends. ``settings``: more WORKSHOP_* variables (with
+    WORKSHOP_SSL_CERT the hub speaks HTTPS, and that certificate is the one trusted)."""
     data.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {**os.environ, "WORKSHOP_DATA": str(data), "WORKSHOP_PASSWORD": password, "WORKSHOP_IP": "127.0.0.1",
@@ -105,9 +110,11 @@ def running_hub(data: Path, password: str = "workshop-test-password", **settings
     with open(log, "w") as out:
         process = subprocess.Popen([str(WORKSHOP / "start")], env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
-    hub = Hub(f"http://127.0.0.1:{port}", data, password, process, log)
+    certificate = settings.get("WORKSHOP_SSL_CERT")
+    scheme = "https" if certificate else "http"
+    hub = Hub(f"{scheme}://127.0.0.1:{port}", data, password, process, log, verify=certificate or True)
     try:
-        wait_for_hub(hub.url, timeout=180, process=process)
+        wait_for_hub(hub.url, timeout=180, process=process, verify=hub.verify)
         hub.ready_seconds = time.monotonic() - started
         yield hub
     finally:
@@ -135,13 +142,25 @@ def stop_hub(hub: Hub) -> None:
             pass
 
 
+class _Session(requests.Session):
+    """requests' Session, except that a certificate file set as its ``verify`` wins over REQUESTS_CA_BUNDLE (which
+    requests otherwise prefers, and which does not hold a room's self-signed certificate)."""
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if isinstance(self.verify, str) and verify in (None, True):
+            settings["verify"] = self.verify
+        return settings
+
+
 class Participant:
     """One person in the room, with a browser session (cookies) and then an API token of their own."""
 
-    def __init__(self, hub_url: str, name: str):
+    def __init__(self, hub_url: str, name: str, verify: str | bool = True):
         self.hub_url = hub_url.rstrip("/")
         self.name = name
-        self.session = requests.Session()
+        self.session = _Session()
+        self.session.verify = verify  # a certificate file: a hub with a self-signed certificate
         self.token: str | None = None
 
     # --- the hub ---------------------------------------------------------------------------------------------------
@@ -180,6 +199,11 @@ class Participant:
         """Ask the hub for this participant's server; seconds until it is ready (as the spawn-pending page waits)."""
         started = time.monotonic()
         answer = self.api("POST", f"/users/{self.name}/server")
+        # 429: more servers are starting than the hub's concurrent_spawn_limit; its page says "try again in n
+        # seconds" (the Retry-After header), and a participant does.
+        while answer.status_code == 429 and time.monotonic() - started < timeout:
+            time.sleep(min(float(answer.headers.get("Retry-After") or 5), 30))
+            answer = self.api("POST", f"/users/{self.name}/server")
         if answer.status_code not in (201, 202, 400):  # 400: already running
             raise HubError(f"{self.name}: starting the server answered {answer.status_code}: {answer.text[:300]}")
         while time.monotonic() - started < timeout:
@@ -254,6 +278,8 @@ class Reply:
     stdout: str = ""
     seconds: float = 0.0
     updates: int = 0  # comm messages (widget state updates) the kernel sent while handling the request
+    states: dict = field(default_factory=dict)  # the widget states those messages set, by comm id
+    busy_seconds: float | None = None  # the kernel's own busy -> idle time (its clock): the rest is the way there
 
 
 @dataclass
@@ -274,8 +300,11 @@ class Kernel:
         self.session_id = session_id
         self.kernel_id = kernel_id
         self.client_session = uuid.uuid4().hex
+        self.ws_url = ws_url
+        verify = participant.session.verify
+        sslopt = {"ca_certs": verify} if isinstance(verify, str) else {} if verify else {"cert_reqs": ssl.CERT_NONE}
         self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {participant.token}"],
-                                              timeout=timeout)
+                                              timeout=timeout, sslopt=sslopt)
 
     def close(self, shut_down: bool = True) -> None:
         self.ws.close()
@@ -293,14 +322,18 @@ class Kernel:
 
     def _wait(self, msg_id: str, want_reply: bool) -> Reply:
         """Read messages until the kernel is idle again after ``msg_id`` (and its shell reply came, if one is due)."""
-        reply, idle, replied = Reply(), False, not want_reply
+        reply, idle, replied, busy_at = Reply(), False, not want_reply, None
         while not (idle and replied):
             message = json.loads(self.ws.recv())
             if message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = message["msg_type"], message["content"]
-            if kind == "status" and content.get("execution_state") == "idle":
+            if kind == "status" and content.get("execution_state") == "busy":
+                busy_at = datetime.fromisoformat(message["header"]["date"])
+            elif kind == "status" and content.get("execution_state") == "idle":
                 idle = True
+                if busy_at is not None:
+                    reply.busy_seconds = (datetime.fromisoformat(message["header"]["date"]) - busy_at).total_seconds()
             elif kind == "execute_reply":
                 replied = True
                 reply.status = content["status"]
@@ -311,6 +344,9 @@ class Kernel:
                 reply.ename, reply.evalue = content["ename"], content["evalue"]
             elif kind in ("comm_msg", "comm_open"):
                 reply.updates += 1
+                data = content.get("data", {})
+                if data.get("method") in ("update", "echo_update") or kind == "comm_open":
+                    reply.states.setdefault(content["comm_id"], {}).update(data.get("state", {}))
         return reply
 
     def execute(self, code: str) -> Reply:

@@ -15,6 +15,7 @@ Settings come from the environment (workshop/start sets the defaults):
     WORKSHOP_KERNEL_IDLE_MINUTES  an idle kernel is shut down inside a running server (30)
     WORKSHOP_MAX_SERVERS      running servers at most; the next one is refused with "try again later" (0: no limit)
     WORKSHOP_MEM_LIMIT        per-server memory figure handed to the server as MEM_LIMIT; NOT enforced (see README)
+    WORKSHOP_SSL_CERT, WORKSHOP_SSL_KEY   a certificate and its key: the hub speaks HTTPS (do, for a room's network)
 """
 
 import os
@@ -41,6 +42,15 @@ def setting(name, default):
 # --- Where the hub listens. Participants reach only the proxy's port; the hub's API and the proxy's API stay local.
 c.JupyterHub.bind_url = f"http://{setting('WORKSHOP_IP', '127.0.0.1')}:{setting('WORKSHOP_PORT', '8000')}"
 c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{setting('WORKSHOP_HUB_PORT', '8081')}"
+# HTTPS on the participants' side (the proxy holds the certificate); the hub's own ports stay local and plain.
+if os.environ.get("WORKSHOP_SSL_CERT") or os.environ.get("WORKSHOP_SSL_KEY"):
+    for name in ("WORKSHOP_SSL_CERT", "WORKSHOP_SSL_KEY"):
+        if not Path(os.environ.get(name) or "").is_file():
+            sys.exit(f"workshop: {name} must name a readable file for HTTPS (a certificate and its key, both PEM), "
+                     f"not {os.environ.get(name)!r}")
+    c.JupyterHub.bind_url = c.JupyterHub.bind_url.replace("http://", "https://", 1)
+    c.JupyterHub.ssl_cert = os.environ["WORKSHOP_SSL_CERT"]
+    c.JupyterHub.ssl_key = os.environ["WORKSHOP_SSL_KEY"]
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{setting('WORKSHOP_PROXY_API_PORT', '8001')}"
 c.ConfigurableHTTPProxy.command = [str(WORKSHOP / "node_modules" / ".bin" / "configurable-http-proxy")]
 c.ConfigurableHTTPProxy.pid_file = str(DATA / "jupyterhub-proxy.pid")
