@@ -34,7 +34,8 @@ def megabytes(size: str) -> float:
 
 def test_the_configuration_gives_each_participant_memory_a_lesson_needs_and_culls_idle_servers():
     singleuser = config()["singleuser"]
-    assert megabytes(singleuser["memory"]["guarantee"]) >= 475  # lesson 09's peak, measured (issue 19)
+    assert megabytes(singleuser["memory"]["guarantee"]) >= 150 + 290  # a server and the usual lesson's kernel, measured
+    assert megabytes(singleuser["memory"]["limit"]) >= 150 + 490  # lesson 14's kernel at its peak (a 1M-row table)
     assert megabytes(singleuser["memory"]["limit"]) >= 2 * megabytes(singleuser["memory"]["guarantee"]) - 24
     assert config()["cull"]["enabled"] is True and config()["cull"]["timeout"] >= 1800
 
