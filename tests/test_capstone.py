@@ -7,7 +7,10 @@ Each wrong solution is the reference with one mistake written into it, so a fail
 
 import hashlib
 import io
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from sqlalchemy import create_engine, text
 from coursekit.alembic_setup import alembic_config
 from coursekit.capstone import CHECKS, FAIL, NOT_RUN, PASS, REFERENCE, grade, model_differences, waiver_lines
 from coursekit.dataset import read_orders_csv
+from tests.conftest import REPO
 
 REFERENCE_FILES = sorted(path.name for path in REFERENCE.glob("*.py"))
 GRADER_TARGET_SECONDS = 30
@@ -412,3 +416,19 @@ def test_a_wrong_folder_gets_a_verdict_not_a_traceback(tmp_path, folder, words):
     assert not card
     assert words in card["structure"].hint, repr(card)
     assert "Traceback" not in repr(card)
+
+
+def instructors_run(folder: Path) -> subprocess.CompletedProcess:
+    """``CAPSTONE=folder pytest tests/capstone_check.py``, as docs/instructors.md would have an instructor run it."""
+    return subprocess.run([sys.executable, "-m", "pytest", "-n", "0", "-q", "tests/capstone_check.py"],
+                          cwd=REPO, env={**os.environ, "CAPSTONE": str(folder)}, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_the_instructors_pytest_run_passes_the_reference_and_names_a_wrong_solutions_check(tmp_path):
+    done = instructors_run(REFERENCE)
+    assert done.returncode == 0 and f"{len(CHECKS)} passed" in done.stdout, done.stdout + done.stderr
+    done = instructors_run(solution(tmp_path / "versions", WRONG_SOLUTIONS["truncating cast"][0]))
+    assert done.returncode == 1 and f"1 failed, {len(CHECKS) - 1} passed" in done.stdout, done.stdout + done.stderr
+    assert "FAILED tests/capstone_check.py::test_capstone[data]" in done.stdout, done.stdout
+    assert "57 of 1,000 orders have a wrong amount_cents" in done.stdout, done.stdout
