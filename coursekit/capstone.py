@@ -56,7 +56,8 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -67,6 +68,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 
 from coursekit import capstone_model
 from coursekit.alembic_setup import MIGRATIONS_DIR, alembic_config
@@ -878,7 +881,38 @@ def back_to_base(migration, versions: Path, engine, before: dict) -> str | None:
     return None
 
 
+@contextmanager
+def database_of_its_own(url: str) -> Iterator[str]:
+    """A new, empty database on the server at ``url`` for one check, dropped afterwards; its URL is yielded.
+
+    Why not a schema in ``url``'s database: ``CREATE INDEX CONCURRENTLY`` waits for every transaction in the same
+    database that is older than it, whatever its schema, so an open transaction elsewhere (another lesson's lock
+    demonstration in the learner's other tab, another test) would fail a correct revision on ``lock_timeout``. Where
+    the server refuses ``CREATE DATABASE`` (a user's own server and role), the check runs in ``url``'s database.
+    """
+    name = f"capstone_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    except ProgrammingError:  # no CREATEDB privilege
+        admin.dispose()
+        yield url
+        return
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 def check_postgres(versions: Path, url: str) -> Line:
+    with database_of_its_own(url) as own:
+        return check_postgres_in(versions, own)
+
+
+def check_postgres_in(versions: Path, url: str) -> Line:
     schema = f"capstone_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url)
     with admin.begin() as conn:

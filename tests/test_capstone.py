@@ -19,8 +19,19 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 from coursekit.alembic_setup import alembic_config
-from coursekit.capstone import CHECKS, FAIL, NOT_RUN, PASS, REFERENCE, grade, model_differences, waiver_lines
+from coursekit.capstone import (
+    CHECKS,
+    FAIL,
+    NOT_RUN,
+    PASS,
+    REFERENCE,
+    check_postgres,
+    grade,
+    model_differences,
+    waiver_lines,
+)
 from coursekit.dataset import read_orders_csv
+from coursekit.pgserver import postgres_url
 from tests.conftest import REPO
 
 REFERENCE_FILES = sorted(path.name for path in REFERENCE.glob("*.py"))
@@ -294,6 +305,18 @@ def test_an_index_built_concurrently_passes_every_check(tmp_path):
     """The right form of the plain CREATE INDEX above: CONCURRENTLY, outside the migration's transaction."""
     card = grade(solution(tmp_path / "versions", {"c002_backfill_amount_cents.py": (FILL, CONCURRENT_FILL_INDEX)}))
     assert card.statuses() == dict.fromkeys(CHECKS, PASS), repr(card)
+
+
+def test_an_old_transaction_elsewhere_on_the_server_does_not_fail_a_concurrent_index(tmp_path):
+    """CREATE INDEX CONCURRENTLY waits for every older transaction in its database: a learner's other lesson holding
+    one open (lesson 15's lock demonstration, say) must not fail a correct revision on lock_timeout."""
+    versions = solution(tmp_path / "versions", {"c002_backfill_amount_cents.py": (FILL, CONCURRENT_FILL_INDEX)})
+    elsewhere = create_engine(postgres_url(), isolation_level="REPEATABLE READ")
+    with elsewhere.connect() as conn:
+        conn.execute(text("SELECT count(*) FROM pg_class"))  # a snapshot, held until the block ends
+        line = check_postgres(versions, postgres_url())
+    elsewhere.dispose()
+    assert line.status == PASS, line
 
 
 HEAD = ("order_id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, country TEXT NOT NULL, ordered_at TEXT NOT NULL, "
