@@ -1,7 +1,8 @@
 """The capstone's bench: what the last lesson needs that is not the lesson itself.
 
-- :func:`make_workspace` makes the learner's own Alembic folder, ``notebooks/capstone/`` (``alembic.ini``, ``env.py``,
-  ``script.py.mako``, ``versions/``); it adds what is missing and never overwrites a file.
+- :func:`make_workspace` makes the learner's own Alembic folder, ``capstone/`` next to the running notebook (the
+  kernel's folder: ``notebooks/capstone/`` for the course's copy; ``alembic.ini``, ``env.py``, ``script.py.mako``,
+  ``versions/``); it adds what is missing and never overwrites a file. Paths are shown relative to that folder.
 - The workspace's ``env.py`` calls :func:`run_workspace_env`: ``alembic revision`` there refuses to create a revision
   that exists already (same id, or same message), so running a cell twice keeps one head and the learner's edits.
 - :func:`workspace_config` is that folder's Alembic ``Config`` for the Python API (``command.revision(config, ...)``).
@@ -37,12 +38,13 @@ from coursekit.migrations import MigrationError, Migrator, Step
 from coursekit.transition import ShopVersion, Transition
 from coursekit.transition_stepper import TransitionStepper
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-WORKSPACE = NOTEBOOKS / "capstone"
+# Relative: found next to the running notebook (the kernel's working folder), wherever the lesson was copied, never
+# in the course's checkout unless the lesson runs there.
+WORKSPACE = Path("capstone")
 
 WORKSPACE_INI = """\
 # The capstone's Alembic settings (made by coursekit.capstone_lab.make_workspace; yours, never overwritten).
-# From the folder notebooks/:  alembic -c capstone/alembic.ini revision -m "..." --rev-id c001
+# From the lesson's folder (the one holding capstone/):  alembic -c capstone/alembic.ini revision -m "..." --rev-id c001
 [alembic]
 script_location = %(here)s
 path_separator = os
@@ -101,10 +103,11 @@ class Said(str):
 
 
 def shown(path) -> str:
-    """``path`` as the notebooks' folder sees it (``capstone/versions``), or its name outside: no machine paths."""
+    """``path`` as the running notebook's folder sees it (``capstone/versions``), or its name outside: no machine
+    paths. That folder is the working folder of the kernel, and of a cell's ``!alembic``."""
     path = Path(path).resolve()
     try:
-        return path.relative_to(NOTEBOOKS).as_posix()
+        return path.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
         return path.name
 
@@ -233,7 +236,8 @@ def copy_reference(folder=WORKSPACE / "versions") -> Said:
     folder = Path(folder)
     theirs = sorted(path.name for path in folder.glob("*.py")) if folder.is_dir() else []
     if theirs:
-        elsewhere = f"{shown(folder.parent)}/reference" if folder.parent.resolve() != NOTEBOOKS else "reference"
+        next_to_it = folder.parent.resolve() != Path.cwd().resolve()
+        elsewhere = f"{shown(folder.parent)}/reference" if next_to_it else "reference"
         return Said(f"Refused: {shown(folder)} holds revisions ({', '.join(theirs)}), and nothing was copied. To "
                     f"compare, copy the reference into a folder of its own: copy_reference('{elsewhere}'); to start "
                     f"again from it, rename {shown(folder)} first (your files stay there), then copy.")

@@ -9,7 +9,8 @@ then the learner's own work in JupyterLab's editor, graded by the lesson's gradi
 3. The time from clicking Run on the grading cell to the scorecard on the page is printed for each run (issue 17
    wants under 30 s); the bound asserted is a loose 90 s, for a machine shared with other work.
 
-The copy's workspace is made next to it (the kernel's folder): the checkout's notebooks/capstone/ is never touched.
+The copy's workspace is made next to it (the kernel's folder), and named as the lesson names it (capstone/versions/);
+the checkout's notebooks/capstone/ is never touched.
 Screenshots go to test-artifacts/browser/lesson24/ (git-ignored). Skips only when no Chromium is installed.
 """
 
@@ -194,6 +195,16 @@ def test_a_learner_does_the_capstone_in_jupyterlab_and_the_scorecard_follows_the
             assert not errors, f"error output outside cells tagged raises-exception: {errors}"
             assert (workdir / "capstone" / "versions").is_dir(), "the workspace is made next to the lesson"
             assert len(list((workdir / "capstone" / "versions").glob("c00[1-4]_*.py"))) == 4
+            said = [cells[index]["output"].strip() for index, cell in enumerate(notebook.cells)
+                    if cell.source.startswith("!alembic")]
+            assert said == ["created c001 (expand: add amount_cents) in capstone/versions/",
+                                "c001 exists already (capstone/versions/c001_expand_add_amount_cents.py): nothing was "
+                                "created, and your file is as you left it. A new step needs a new message and a new "
+                                "--rev-id."], f"the copy names its workspace as the lesson does: {said}"
+            stepper = next(index for index, cell in enumerate(notebook.cells) if cell.source.startswith("play("))
+            assert "c001 expand" in cells[stepper]["output"], "the stepper shows a step for each of the revisions"
+            page.locator(".jp-Notebook .jp-Cell").nth(stepper).scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "01-stepper-after-run-all.png"))
             empty = scorecard_lines(cells[grading[0]]["output"])
             assert "Capstone scorecard: 1 of 7 checks pass" in cells[grading[0]]["output"], cells[grading[0]]
             assert empty["structure"].startswith("❌") and empty["goal"].startswith("❌"), empty

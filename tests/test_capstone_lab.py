@@ -67,7 +67,7 @@ def test_the_workspace_is_made_once_and_a_learners_files_are_never_overwritten(t
 def test_a_revision_made_twice_on_the_command_line_is_made_once_and_keeps_the_learners_edits(workspace):
     first = alembic(workspace, "revision", "-m", "expand: add amount_cents", "--rev-id", "c001")
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == "created c001 (expand: add amount_cents) in versions/"
+    assert first.stdout.strip() == "created c001 (expand: add amount_cents) in capstone/versions/", "as the lesson says"
     written = workspace / "versions" / "c001_expand_add_amount_cents.py"
     written.write_text(written.read_text().replace("def upgrade() -> None:\n    pass",
                                                    "def upgrade() -> None:\n    op.execute('SELECT 1')"))
@@ -77,10 +77,11 @@ def test_a_revision_made_twice_on_the_command_line_is_made_once_and_keeps_the_le
                   ("-m", "something else", "--rev-id", "c001")):  # the same id: Alembic would overwrite or clash
         second = alembic(workspace, "revision", *again)
         assert second.returncode == 0, second.stderr
-        assert second.stdout.startswith("c001 exists already (c001_expand_add_amount_cents.py): nothing was created")
+        assert second.stdout.startswith(
+            "c001 exists already (capstone/versions/c001_expand_add_amount_cents.py): nothing was created")
         assert files_of(workspace) == edited, again
     assert scripts_in(workspace / "versions").get_heads() == ["c001"]
-    assert "/" not in first.stdout.replace("versions/", ""), "no machine path in what a notebook records"
+    assert "/" not in first.stdout.replace("capstone/versions/", ""), "no machine path in what a notebook records"
 
 
 def test_the_python_api_makes_each_step_once_and_chains_the_next_to_the_head(workspace, capsys):
@@ -98,6 +99,20 @@ def test_the_python_api_makes_each_step_once_and_chains_the_next_to_the_head(wor
     table = lab.chain_table(workspace / "versions")
     assert list(table["revision"]) == ["c001", "c002"] and list(table["after"]) == ["(base)", "c001"]
     assert set(table["functions"]) == {"upgrade(): to write, downgrade(): to write"}
+
+
+def test_the_workspace_is_next_to_the_running_notebook_wherever_the_lesson_was_copied(tmp_path, monkeypatch):
+    """The kernel's folder is the notebook's: a copy of the lesson gets its own capstone/, named as the lesson names
+    it, and the course's notebooks/capstone/ is not touched."""
+    monkeypatch.chdir(tmp_path)
+    assert sorted(lab.make_workspace()) == ["alembic.ini", "env.py", "script.py.mako"]
+    assert (tmp_path / "capstone" / "versions").is_dir()
+    command.revision(lab.workspace_config(), message="expand: add amount_cents", rev_id="c001")
+    assert list(lab.chain_table()["file"]) == ["capstone/versions/c001_expand_add_amount_cents.py"]
+    refused = lab.copy_reference()
+    assert refused.startswith("Refused: capstone/versions holds revisions (c001_expand_add_amount_cents.py)"), refused
+    assert "copy_reference('capstone/reference')" in refused
+    assert lab.copy_reference("capstone/reference").startswith("Copied the reference into capstone/reference: ")
 
 
 def test_other_commands_in_the_workspace_need_a_database_named(workspace):
