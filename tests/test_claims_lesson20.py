@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import REPO
+from tests.faults import FailsAfter
 
 LESSON_20 = REPO / "notebooks" / "20-move-a-column-split-a-table.ipynb"
 EXPAND_STATEMENTS = 9  # the rebuild's four, CREATE TABLE shipments, four triggers
@@ -35,19 +36,6 @@ def lesson():
 def prose():
     return "\n".join(cell.source for cell in nbformat.read(LESSON_20, as_version=4).cells
                      if cell.cell_type == "markdown")
-
-
-class FailsAfter:
-    """A connection whose ``execute`` raises after ``k`` statements have run (the rest passes through)."""
-
-    def __init__(self, conn, k):
-        self.conn, self.k, self.calls = conn, k, 0
-
-    def execute(self, *arguments, **options):
-        if self.calls == self.k:
-            raise RuntimeError("an injected fault")
-        self.calls += 1
-        return self.conn.execute(*arguments, **options)
 
 
 def state(engine):

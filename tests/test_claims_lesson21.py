@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from coursekit.migrations import MigrationError
 from coursekit.pgserver import postgres_url
 from tests.conftest import REPO
+from tests.faults import FailsAfter
 
 LESSON_21 = REPO / "notebooks" / "21-rename-a-table-behind-a-view.ipynb"
 EXPAND_STATEMENTS = 4  # rename, view, deprecations table, its row
@@ -34,19 +35,6 @@ def lesson():
             namespace["LATER"] = namespace["REMOVE_AFTER"] + timedelta(days=1)  # as the lesson's next cell has it
             return namespace
     raise AssertionError("no cell of lesson 21 defines contract()")
-
-
-class FailsAfter:
-    """A connection whose ``execute`` raises after ``k`` statements have run (the rest passes through)."""
-
-    def __init__(self, conn, k):
-        self.conn, self.k, self.calls = conn, k, 0
-
-    def execute(self, *arguments, **options):
-        if self.calls == self.k:
-            raise RuntimeError("an injected fault")
-        self.calls += 1
-        return self.conn.execute(*arguments, **options)
 
 
 def state(engine):
