@@ -230,6 +230,16 @@ def wait_for_kernel(page, base_url: str, token: str, seconds: float = 90) -> Non
     raise TimeoutError(f"no idle kernel for the notebook after {seconds} s")
 
 
+def open_and_run_all(page, base_url: str, token: str, path: str) -> None:
+    """Open the notebook at ``path`` (under the server's root) in JupyterLab, wait for its kernel, and click
+    *Run → Run All Cells*, as a learner does; the caller waits for what it needs (ALL_CELLS_EXECUTED, say)."""
+    page.goto(f"{base_url}/lab/tree/{path}?token={token}", timeout=90_000)
+    page.locator(".jp-Notebook").first.wait_for(timeout=90_000)
+    wait_for_kernel(page, base_url, token)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator("li[data-command='runmenu:run-all']").click()
+
+
 def drive_stepper_lesson(base_url: str, token: str, chromium: str, artifacts: Path, folder: str = "") -> list[str]:
     """Open lesson 03 (in ``folder`` under the server's root), Run All Cells, click through the stepper.
 
@@ -242,11 +252,7 @@ def drive_stepper_lesson(base_url: str, token: str, chromium: str, artifacts: Pa
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         try:
-            page.goto(f"{base_url}/lab/tree/{folder}{STEPPER_LESSON}?token={token}", timeout=90_000)
-            page.locator(".jp-Notebook").first.wait_for(timeout=90_000)
-            wait_for_kernel(page, base_url, token)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator("li[data-command='runmenu:run-all']").click()
+            open_and_run_all(page, base_url, token, f"{folder}{STEPPER_LESSON}")
             page.wait_for_function(ALL_CELLS_EXECUTED, timeout=180_000)
             page.get_by_role("button", name="1. Add a status column").first.scroll_into_view_if_needed()
             page.screenshot(path=str(artifacts / "01-after-run-all.png"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.browser import ALL_CELLS_EXECUTED, CHROMIUM_FLAGS, kernel_value, wait_for_kernel
+from tests.browser import ALL_CELLS_EXECUTED, CHROMIUM_FLAGS, kernel_value, open_and_run_all
 
 # JavaScript: a shop panel's table of reads, as rows of [order, written, read, background colour].
 READ_PANEL = """(name) => {
@@ -58,11 +58,7 @@ def drive_transition(base_url: str, token: str, chromium: str, artifacts: Path, 
             return int(kernel_value(base_url, token, "shop.migrator.current()", notebook=notebook))
 
         try:
-            page.goto(f"{base_url}/lab/tree/{folder}{notebook}?token={token}", timeout=90_000)
-            page.locator(".jp-Notebook").first.wait_for(timeout=90_000)
-            wait_for_kernel(page, base_url, token)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator("li[data-command='runmenu:run-all']").click()
+            open_and_run_all(page, base_url, token, f"{folder}{notebook}")
             page.wait_for_function(ALL_CELLS_EXECUTED, timeout=300_000)
             step("1. expand").scroll_into_view_if_needed()
             assert stored_version() == 0 and panel(page, "v1")[-1][-1] == GREEN

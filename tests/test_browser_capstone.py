@@ -33,8 +33,8 @@ from tests.browser import (
     isolated_jupyter_env,
     kernel_is_idle,
     lab_command,
+    open_and_run_all,
     running_lab,
-    wait_for_kernel,
 )
 from tests.conftest import REPO
 
@@ -173,11 +173,7 @@ def test_a_learner_does_the_capstone_in_jupyterlab_and_the_scorecard_follows_the
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         learner = Learner(page, workdir, grading[-1])
         try:
-            page.goto(f"{url}/lab/tree/{LESSON}?token={token}", timeout=90_000)
-            page.locator(".jp-Notebook").first.wait_for(timeout=90_000)
-            wait_for_kernel(page, url, token)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator("li[data-command='runmenu:run-all']").click()
+            open_and_run_all(page, url, token, LESSON)
             started = time.monotonic()
             page.wait_for_function(ALL_CELLS_EXECUTED, timeout=600_000)
             deadline = time.monotonic() + 60
