@@ -848,12 +848,22 @@ class ShopTraffic:
 
     def __init__(self, engine):
         self.engine, self.deployed, self.failures, self.writes = engine, frozenset({"v1"}), [], 0
+        self.rounds = 0  # rounds of writes begun; a round writes as the versions deployed when it began
         self.done = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def deploy(self, names: frozenset) -> None:
+        """Deploy ``names`` and return once the writes begun before are done, as a rollout waits for the retired
+        version's last requests to drain: a contract right after must not meet a write of the version it retired."""
+        self.deployed = names
+        begun = self.rounds  # read after the change: a round begun later writes as the new versions
+        while self.rounds <= begun and self.thread.is_alive() and not self.done.is_set():
+            time.sleep(0.002)
 
     def run(self) -> None:
         number = 0
         while not self.done.is_set():
+            self.rounds += 1
             for name in sorted(self.deployed):  # replaced whole by the rollout, never changed in place
                 number += 1
                 amount = 12.34 if name == "v1" else 1234
@@ -926,7 +936,7 @@ def check_postgres_in(versions: Path, url: str) -> Line:
             traffic = ShopTraffic(engine)
             traffic.thread.start()
             try:
-                plan, fault = rollout(migration, versions, deploy=lambda names: setattr(traffic, "deployed", names))
+                plan, fault = rollout(migration, versions, deploy=traffic.deploy)
             finally:
                 traffic.done.set()
                 traffic.thread.join()

@@ -18,6 +18,7 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
+from coursekit import capstone
 from coursekit.alembic_setup import alembic_config
 from coursekit.capstone import (
     CHECKS,
@@ -305,6 +306,19 @@ def test_an_index_built_concurrently_passes_every_check(tmp_path):
     """The right form of the plain CREATE INDEX above: CONCURRENTLY, outside the migration's transaction."""
     card = grade(solution(tmp_path / "versions", {"c002_backfill_amount_cents.py": (FILL, CONCURRENT_FILL_INDEX)}))
     assert card.statuses() == dict.fromkeys(CHECKS, PASS), repr(card)
+
+
+def test_a_slow_write_of_the_retired_shop_is_drained_before_the_contract(monkeypatch):
+    """On a busy machine, shop v1's last write can still be under way when the rollout retires v1: the check waits
+    for it, as a deploy waits for the old version's requests, instead of failing the reference's contract with
+    'column "amount" does not exist' (it did, in CI and in the browser test)."""
+    def slow_update(conn, order_id, amount):
+        time.sleep(0.3)  # a slow request: its transaction has begun, its UPDATE comes late
+        capstone.update_amount_v1(conn, order_id, amount)
+
+    monkeypatch.setitem(capstone.SHOPS, "v1", capstone.V1._replace(update_amount=slow_update))
+    line = check_postgres(REFERENCE, postgres_url())
+    assert line.status == PASS, line
 
 
 def test_an_old_transaction_elsewhere_on_the_server_does_not_fail_a_concurrent_index(tmp_path):
