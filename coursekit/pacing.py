@@ -29,7 +29,7 @@ MINUTES_PER_EXERCISE = 8
 ROUND_TO_MINUTES = 5
 MARGIN_MINUTES = 5  # a stated time may be one rounding step off, so a few words more need no new header
 LONGEST_LESSON_MINUTES = 45
-MAX_CELL_LINES = 15  # a code cell's lines, a cell magic's own line (%%writefile) not counted; folded set-up excepted
+MAX_CELL_LINES = 15  # a code cell's lines, a cell magic's own line (%%writefile) too; folded set-up excepted
 
 _SOLUTION = re.compile(r"<details>.*?</details>", re.DOTALL)
 _NOT_READ = re.compile(r"\]\([^)]*\)|<[^>]+>")  # a link's address and HTML tags are not read as words
@@ -61,9 +61,8 @@ def is_folded(cell) -> bool:
 
 
 def code_lines(cell) -> int:
-    """A code cell's lines, without a cell magic's own first line (``%%writefile test_x.py``)."""
-    lines = cell.source.splitlines()
-    return len(lines) - (1 if lines and lines[0].startswith("%%") else 0)
+    """A code cell's lines as the learner sees them, a cell magic's own line (``%%writefile test_x.py``) included."""
+    return len(cell.source.splitlines())
 
 
 def is_run_only(cell) -> bool:

@@ -82,7 +82,7 @@ def test_the_readme_states_the_lessons_own_times():
 
 @pytest.mark.parametrize("lesson", lessons(include_index=True), ids=lambda lesson: lesson.path.stem)
 def test_code_cells_are_short_or_folded_set_up(lesson):
-    """At most 15 lines of code a cell (a cell magic's own line, such as %%writefile, not counted), except a folded
+    """At most 15 lines of code a cell (a cell magic's own line, such as %%writefile, counted), except a folded
     set-up cell tagged `setup` whose first line says what it sets up."""
     long_cells = []
     for index, cell in enumerate(nbformat.read(lesson.path, as_version=4).cells):
