@@ -912,8 +912,9 @@ def database_of_its_own(url: str) -> Iterator[str]:
     try:
         yield make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        with admin.connect() as conn:  # FORCE (PostgreSQL 13+) ends a session the check left behind
+            force = " WITH (FORCE)" if conn.dialect.server_version_info >= (13,) else ""
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
         admin.dispose()
 
 
