@@ -142,25 +142,17 @@ def stop_hub(hub: Hub) -> None:
             pass
 
 
-class _Session(requests.Session):
-    """requests' Session, except that a certificate file set as its ``verify`` wins over REQUESTS_CA_BUNDLE (which
-    requests otherwise prefers, and which does not hold a room's self-signed certificate)."""
-
-    def merge_environment_settings(self, url, proxies, stream, verify, cert):
-        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
-        if isinstance(self.verify, str) and verify in (None, True):
-            settings["verify"] = self.verify
-        return settings
-
-
 class Participant:
     """One person in the room, with a browser session (cookies) and then an API token of their own."""
 
     def __init__(self, hub_url: str, name: str, verify: str | bool = True):
         self.hub_url = hub_url.rstrip("/")
         self.name = name
-        self.session = _Session()
+        self.session = requests.Session()
         self.session.verify = verify  # a certificate file: a hub with a self-signed certificate
+        # The hub is on this machine: no proxy from the environment, and no REQUESTS_CA_BUNDLE, which requests would
+        # prefer to ``verify`` and which does not hold a room's self-signed certificate.
+        self.session.trust_env = False
         self.token: str | None = None
 
     # --- the hub ---------------------------------------------------------------------------------------------------
